@@ -1,0 +1,1 @@
+"""The `dosewise` command and the console adapter."""

@@ -1,0 +1,56 @@
+"""Entry point of the `dosewise` command: builds the parser from one module per command group."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from dosewise.errors import DosewiseError
+from dosewise_cli import cmd_config, cmd_content, cmd_flags, cmd_run, cmd_scan
+
+# Each module contributes its subcommands; the order is the order of `dosewise --help`.
+COMMAND_MODULES = (cmd_run, cmd_content, cmd_scan, cmd_flags, cmd_config)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the full argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="dosewise",
+        description="Balanced /microdosing answers and sourcing moderation for Discord, Slack and the console.",
+    )
+    parser.add_argument(
+        "--config", help="YAML config file (default: $DOSEWISE_CONFIG or ./config.yaml if present)"
+    )
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default from config)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        # `dosewise` alone (and `make run`) starts the bot.
+        args = parser.parse_args([*(argv or sys.argv[1:]), "run"])
+    logging.basicConfig(
+        level=(args.log_level or "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        status: int = args.func(args)
+    except DosewiseError as exc:
+        print(f"dosewise: {exc.user_message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

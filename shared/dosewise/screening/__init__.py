@@ -1,0 +1,1 @@
+"""Detector: text views, rule pack, scored verdicts."""
