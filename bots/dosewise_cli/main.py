@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the full argument parser."""
     parser = argparse.ArgumentParser(
         prog="dosewise",
-        description="Balanced /microdosing answers and sourcing moderation for Discord, Slack and the console.",
+        description="Balanced /microdosing answers and sourcing moderation for Discord, Slack, console.",
     )
     parser.add_argument(
         "--config", help="YAML config file (default: $DOSEWISE_CONFIG or ./config.yaml if present)"
