@@ -108,7 +108,8 @@ async def test_answers_and_help(config: Path) -> None:
 
 
 def test_scripted_console_session_in_a_subprocess(config: Path) -> None:
-    script = f"hello\n/microdosing risks\n{SOURCING}\n:as mod\n/flags\n/flags resolve 1 dismiss not a sale\n:quit\n"
+    lines = ["hi", "/microdosing risks", SOURCING, ":as mod", "/flags", "/flags resolve 1 dismiss no", ":quit"]
+    script = "\n".join(lines) + "\n"
     env = {k: v for k, v in os.environ.items() if k not in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN")}
     done = subprocess.run(
         [sys.executable, "-m", "dosewise_cli", "--config", str(config), "run", "console"],
