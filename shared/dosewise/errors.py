@@ -58,3 +58,7 @@ class RulePackError(DosewiseError):
 
 class StoreError(DosewiseError):
     """The database cannot be used (corrupt, wrong version, unreachable); the message names the file."""
+
+
+class StoreUnavailable(StoreError):
+    """The database is there but cannot be written right now (locked, busy, disk full); retry later."""

@@ -248,6 +248,8 @@ class ReviewOutcome:
     delete_message: bool = False
     timeout_seconds: int = 0
     ban: bool = False
+    # Set when this uphold brings the author to the repeat-offender threshold (suggest or apply a timeout).
+    escalation: Escalation | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,432 @@
+"""The moderation workflow: screen → flag → policy → outcome; reviews, member reports, escalation, retention.
+
+Writes go through the store in one transaction each. When the database is locked or unavailable the
+screening still answers: the flag is returned (with a provisional negative id and `stored=False`) so the
+adapter can alert, and the write waits in a queue that retries it until it lands.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from dosewise.errors import FlagAlreadyReviewed, FlagNotFound, NotAModerator, StoreUnavailable
+from dosewise.models import (
+    AuditEvent,
+    Category,
+    Escalation,
+    Flag,
+    FlagSource,
+    FlagStatus,
+    IncomingMessage,
+    MessageRef,
+    ModAction,
+    Reason,
+    ReportRequest,
+    ReviewOutcome,
+    ReviewRequest,
+    ScreenOutcome,
+    UserRef,
+    Verdict,
+    utcnow,
+)
+from dosewise.retry import WriteQueue
+from dosewise.server_detectors import ServerDetectors
+from dosewise.settings import Policy, Settings
+from dosewise.store import FlagStats, Store, Transaction
+
+log = logging.getLogger(__name__)
+
+# The actor of the bot's own audit events (flag raised, text purged).
+SYSTEM = UserRef(id="dosewise", name="Dosewise")
+MEMBER_REPORT = Reason(rule="member-report", signal="reported by a member", span=(0, 0), match="")
+# Platforms retry deliveries for minutes, not days; older delivery ids only take space.
+EVENT_MEMORY = timedelta(days=7)
+# Recent delivery ids kept in memory, so retries are dropped even while the database is unavailable.
+RECENT_EVENTS = 10_000
+NOT_SCREENED = Verdict(flagged=False, score=0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """What a flag write found and did."""
+
+    flag: Flag | None
+    is_new: bool = False
+    duplicate: bool = False
+
+
+class ModerationService:
+    """Screening, reviews and reports over one store; `now` is injectable for tests of time windows."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        detectors: ServerDetectors,
+        *,
+        now: Callable[[], datetime] = utcnow,
+        queue: WriteQueue | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.detectors = detectors
+        self.now = now
+        self.queue = queue or WriteQueue("flag store", log)
+        self._recent_events: OrderedDict[tuple[str, str], None] = OrderedDict()
+        # Provisional (negative) ids handed out while the store was down → real ids once stored.
+        self._next_provisional = -1
+        self._landed: dict[int, int] = {}
+        self._alerts_waiting: dict[int, MessageRef] = {}
+
+    # -- screening ---------------------------------------------------------------------------------
+
+    async def screen(self, message: IncomingMessage) -> ScreenOutcome:
+        """Screen a new or edited message and say what the adapter should do."""
+        policy = self.settings.policy_for(message.ref.server_id)
+        skipped = self._skip_reason(message, policy)
+        if skipped:
+            return ScreenOutcome(verdict=NOT_SCREENED, skipped=skipped)
+        verdict = self.detectors.for_server(message.ref.server_id).screen(message.text)
+        # A clean new message needs no write; a clean edit may still update an existing flag.
+        if not verdict.flagged and not message.edited:
+            return ScreenOutcome(verdict=verdict)
+        at = self.now()
+        provisional = self._provisional_id()
+
+        async def write() -> _Written:
+            async with self.store.transaction() as tx:
+                if message.event_id and not await tx.mark_event(message.ref.platform, message.event_id, at):
+                    return _Written(None, duplicate=True)
+                written = await _screen_into(tx, message, verdict, at)
+                await self._landing(tx, provisional, written)
+                return written
+
+        written, stored = await self._write(write)
+        if written is None:
+            written = await self._unstored_screen(message, verdict, at, provisional)
+        if written.duplicate:
+            return ScreenOutcome(verdict=verdict, skipped=f"duplicate delivery {message.event_id}")
+        escalation = None
+        if written.is_new and written.flag is not None:
+            escalation = await self._escalation(written.flag, policy)
+        hide = verdict.flagged and (
+            policy.mode == "hide" or (policy.act_threshold is not None and verdict.score >= policy.act_threshold)
+        )
+        return ScreenOutcome(
+            verdict=verdict,
+            flag=written.flag,
+            is_new=written.is_new,
+            hide=hide,
+            escalation=escalation,
+            stored=stored,
+        )
+
+    def _skip_reason(self, message: IncomingMessage, policy: Policy) -> str:
+        if message.author.is_bot:
+            return "bot author"
+        if message.ref.channel_id in policy.exempt_channels:
+            return f"exempt channel {message.ref.channel_id}"
+        exempt_roles = [r for r in message.author.roles if r in policy.exempt_roles]
+        if exempt_roles:
+            return f"exempt role {exempt_roles[0]}"
+        if message.event_id:
+            key = (message.ref.platform, message.event_id)
+            if key in self._recent_events:
+                return f"duplicate delivery {message.event_id}"
+            self._recent_events[key] = None
+            if len(self._recent_events) > RECENT_EVENTS:
+                self._recent_events.popitem(last=False)
+        return ""
+
+    async def _unstored_screen(
+        self, message: IncomingMessage, verdict: Verdict, at: datetime, provisional: int
+    ) -> _Written:
+        """Best answer while the write waits in the queue: based on the stored flag if it can be read."""
+        existing = await self._try_find(message.ref)
+        if existing is not None:
+            return _Written(_edited(existing, message, verdict, at), is_new=False)
+        if not verdict.flagged:
+            return _Written(None)
+        return _Written(replace(_new_flag(message, verdict, at), id=provisional), is_new=True)
+
+    # -- reports -----------------------------------------------------------------------------------
+
+    async def report(self, request: ReportRequest) -> ScreenOutcome:
+        """Turn a member's report into a flag, or add it to the trail of the message's existing flag."""
+        message = request.message
+        verdict = self.detectors.for_server(message.ref.server_id).screen(message.text)
+        at = self.now()
+        provisional = self._provisional_id()
+
+        async def write() -> _Written:
+            async with self.store.transaction() as tx:
+                existing = await tx.find_flag(message.ref)
+                if existing is not None:
+                    await tx.add_audit(existing.id, request.reporter, "reported", request.note, at)
+                    return _Written(existing)
+                flag = _report_flag(request, verdict, at)
+                flag = replace(flag, id=await tx.insert_flag(flag))
+                await tx.add_audit(flag.id, request.reporter, "reported", request.note, at)
+                written = _Written(flag, is_new=True)
+                await self._landing(tx, provisional, written)
+                return written
+
+        written, stored = await self._write(write)
+        if written is None:
+            existing = await self._try_find(message.ref)
+            if existing is not None:
+                written = _Written(existing)
+            else:
+                written = _Written(replace(_report_flag(request, verdict, at), id=provisional), is_new=True)
+        return ScreenOutcome(verdict=verdict, flag=written.flag, is_new=written.is_new, stored=stored)
+
+    # -- reviews -----------------------------------------------------------------------------------
+
+    async def review(self, request: ReviewRequest) -> ReviewOutcome:
+        """Apply a moderator's decision atomically; the first of two racing reviews wins."""
+        if not request.moderator.is_moderator:
+            raise NotAModerator()
+        flag_id = self._real_id(request.flag_id)
+        at = self.now()
+        status = FlagStatus.DISMISSED if request.action is ModAction.DISMISS else FlagStatus.UPHELD
+        moderator = request.moderator
+        async with self.store.transaction() as tx:
+            flag = await tx.get_flag(flag_id)
+            if flag is None:
+                raise FlagNotFound(request.flag_id)
+            # The conditional UPDATE is the arbiter: it also holds against another process.
+            if flag.status is not FlagStatus.OPEN or not await tx.resolve(
+                flag_id, status, request.action, moderator, request.note, at
+            ):
+                raise _already_reviewed(await tx.get_flag(flag_id) or flag)
+            await tx.add_audit(flag_id, moderator, request.action.value, request.note, at)
+        flag = replace(
+            flag,
+            status=status,
+            action=request.action,
+            reviewed_by=moderator,
+            reviewed_at=at,
+            note=request.note,
+            updated_at=at,
+        )
+        policy = self.settings.policy_for(flag.ref.server_id)
+        timeout = 0
+        if request.action is ModAction.TIMEOUT:
+            timeout = request.timeout_seconds or policy.escalation.timeout_minutes * 60
+        escalation = None
+        if request.action in (ModAction.UPHOLD, ModAction.DELETE):
+            escalation = await self._escalation(flag, policy)
+        return ReviewOutcome(
+            flag=flag,
+            action=request.action,
+            moderator=moderator,
+            delete_message=request.action is ModAction.DELETE,
+            timeout_seconds=timeout,
+            ban=request.action is ModAction.BAN,
+            escalation=escalation,
+        )
+
+    async def record_alert(self, flag_id: int, alert: MessageRef) -> None:
+        """Remember where a flag's alert was posted (for a flag not stored yet: as soon as it is)."""
+        if flag_id < 0 and flag_id not in self._landed:
+            self._alerts_waiting[flag_id] = alert
+            return
+        real = self._real_id(flag_id)
+        at = self.now()
+        async with self.store.transaction() as tx:
+            if not await tx.set_alert(real, alert, at):
+                raise FlagNotFound(flag_id)
+            await tx.add_audit(real, SYSTEM, "alerted", f"alert posted in {alert.channel_id}", at)
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    async def pending_flags(self, server_id: str | None = None, limit: int = 25) -> Sequence[Flag]:
+        """Open flags, oldest first."""
+        return await self.store.list_flags(FlagStatus.OPEN, server_id, limit, oldest_first=True)
+
+    async def flags(
+        self, status: FlagStatus | None = None, server_id: str | None = None, limit: int = 100
+    ) -> Sequence[Flag]:
+        """Flags filtered by status and server, newest first."""
+        return await self.store.list_flags(status, server_id, limit)
+
+    async def get_flag(self, flag_id: int) -> Flag:
+        """One flag by id; raises FlagNotFound."""
+        flag = await self.store.get_flag(self._real_id(flag_id))
+        if flag is None:
+            raise FlagNotFound(flag_id)
+        return flag
+
+    async def audit(self, flag_id: int) -> Sequence[AuditEvent]:
+        """The audit trail of a flag, oldest first; raises FlagNotFound."""
+        flag = await self.get_flag(flag_id)
+        return await self.store.audit(flag.id)
+
+    async def stats(self, server_id: str | None = None) -> FlagStats:
+        """Flags per day and by status, and the share of reviews that dismissed the flag."""
+        return await self.store.stats(server_id)
+
+    # -- retention and shutdown --------------------------------------------------------------------
+
+    async def purge(self, now: datetime | None = None) -> int:
+        """Remove message text older than the retention period (metadata and audit stay); return count."""
+        now = now or self.now()
+        days = self.settings.retention_days
+        purged = await self.store.purge_text(
+            now - timedelta(days=days), now, SYSTEM, f"message text removed after {days} days (retention)"
+        )
+        await self.store.forget_events(now - EVENT_MEMORY)
+        if purged:
+            log.info("retention: removed the text of %d flags older than %d days", purged, days)
+        return purged
+
+    async def flush(self, within: float | None = None) -> bool:
+        """Wait until every queued write has been stored; False if `within` seconds ran out first."""
+        return await self.queue.wait(within)
+
+    async def close(self, within: float = 5.0) -> None:
+        """Try to store queued writes for up to `within` seconds, then stop retrying."""
+        await self.queue.close(within)
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    async def _write(self, write: Callable[[], Awaitable[_Written]]) -> tuple[_Written | None, bool]:
+        """Run a write now, or queue it behind earlier ones / when the store is unavailable."""
+        if self.queue.busy:
+            # Writes must land in order (an edit after its flag), so nothing overtakes the queue.
+            self.queue.add(write, StoreUnavailable("earlier writes are still queued"))
+            return None, False
+        try:
+            return await write(), True
+        except StoreUnavailable as exc:
+            self.queue.add(write, exc)
+            return None, False
+
+    async def _try_find(self, ref: MessageRef) -> Flag | None:
+        try:
+            return await self.store.find_flag(ref)
+        except StoreUnavailable:
+            return None
+
+    async def _escalation(self, flag: Flag, policy: Policy) -> Escalation | None:
+        esc = policy.escalation
+        since = (flag.created_at if flag.status is FlagStatus.OPEN else self.now()) - timedelta(days=esc.days)
+        try:
+            upheld = await self.store.count_upheld(flag.ref.platform, flag.ref.server_id, flag.author.id, since)
+        except StoreUnavailable:
+            return None
+        if upheld < esc.upheld:
+            return None
+        return Escalation(
+            upheld=upheld, window_days=esc.days, timeout_seconds=esc.timeout_minutes * 60, apply=esc.apply
+        )
+
+    def _provisional_id(self) -> int:
+        provisional = self._next_provisional
+        self._next_provisional -= 1
+        return provisional
+
+    def _real_id(self, flag_id: int) -> int:
+        if flag_id >= 0:
+            return flag_id
+        real = self._landed.get(flag_id)
+        if real is None:
+            raise StoreUnavailable(
+                f"Flag {flag_id} is not stored yet (the database was unavailable); try again shortly."
+            )
+        return real
+
+    async def _landing(self, tx: Transaction, provisional: int, written: _Written) -> None:
+        """Link a provisional id to the stored flag and store an alert posted while it was queued."""
+        if written.flag is None:
+            return
+        self._landed[provisional] = written.flag.id
+        alert = self._alerts_waiting.pop(provisional, None)
+        if alert is not None:
+            await tx.set_alert(written.flag.id, alert, self.now())
+            await tx.add_audit(written.flag.id, SYSTEM, "alerted", f"alert posted in {alert.channel_id}", self.now())
+
+
+async def _screen_into(tx: Transaction, message: IncomingMessage, verdict: Verdict, at: datetime) -> _Written:
+    """Create or update the message's flag inside a transaction (the unique key makes this race-free)."""
+    existing = await tx.find_flag(message.ref)
+    if existing is None:
+        if not verdict.flagged:
+            return _Written(None)
+        flag = _new_flag(message, verdict, at)
+        flag = replace(flag, id=await tx.insert_flag(flag))
+        await tx.add_audit(flag.id, SYSTEM, "flagged", f"score {verdict.score:.2f}, {flag.category}", at)
+        return _Written(flag, is_new=True)
+    if existing.text == message.text:
+        # A retried delivery or an edit that did not touch the text (a link preview): nothing changed.
+        return _Written(existing)
+    updated = _edited(existing, message, verdict, at)
+    await tx.update_text(updated)
+    if verdict.flagged:
+        note = f"edited; now scores {verdict.score:.2f}"
+    else:
+        note = f"edited; no longer matches (score {verdict.score:.2f})"
+    await tx.add_audit(existing.id, message.author, "edited", note, at)
+    return _Written(updated)
+
+
+def _new_flag(message: IncomingMessage, verdict: Verdict, at: datetime) -> Flag:
+    return Flag(
+        id=0,
+        ref=message.ref,
+        author=UserRef(id=message.author.id, name=message.author.name),
+        text=message.text,
+        score=verdict.score,
+        category=(verdict.category or Category.OFFER).value,
+        reasons=verdict.reasons,
+        source=FlagSource.DETECTOR,
+        status=FlagStatus.OPEN,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def _report_flag(request: ReportRequest, verdict: Verdict, at: datetime) -> Flag:
+    message = request.message
+    return Flag(
+        id=0,
+        ref=message.ref,
+        author=UserRef(id=message.author.id, name=message.author.name),
+        text=message.text,
+        score=verdict.score,
+        category=Category.REPORTED.value,
+        reasons=(MEMBER_REPORT, *verdict.reasons),
+        source=FlagSource.REPORT,
+        status=FlagStatus.OPEN,
+        created_at=at,
+        updated_at=at,
+        reporter=UserRef(id=request.reporter.id, name=request.reporter.name),
+    )
+
+
+def _edited(existing: Flag, message: IncomingMessage, verdict: Verdict, at: datetime) -> Flag:
+    """The flag after an edit: both texts kept; the detector's view replaced only if it still matches."""
+    if existing.text == message.text:
+        return existing
+    flag = replace(
+        existing,
+        text=message.text,
+        original_text=existing.original_text or existing.text,
+        updated_at=at,
+    )
+    if verdict.flagged:
+        flag = replace(flag, score=verdict.score, reasons=verdict.reasons)
+        if existing.source is FlagSource.DETECTOR and verdict.category is not None:
+            flag = replace(flag, category=verdict.category.value)
+        elif existing.source is FlagSource.REPORT:
+            flag = replace(flag, reasons=(MEMBER_REPORT, *verdict.reasons))
+    return flag
+
+
+def _already_reviewed(flag: Flag) -> FlagAlreadyReviewed:
+    by = flag.reviewed_by.name or flag.reviewed_by.id if flag.reviewed_by else ""
+    return FlagAlreadyReviewed(flag.id, flag.status.value, by)
