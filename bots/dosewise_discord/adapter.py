@@ -1,0 +1,316 @@
+"""The Discord adapter's behaviour: screen messages, post and update alerts, run reviews and reports.
+
+Every handler catches its own failures: discord.py only logs exceptions raised in event handlers, so an
+unhandled one would silently drop a moderator's click. Custom events (`dosewise_screened`,
+`dosewise_alert`) are dispatched on the client so operators' extensions, tests and benchmarks can observe.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import discord
+from discord import app_commands
+
+from dosewise.core import BotCore
+from dosewise.errors import DosewiseError, NotAModerator
+from dosewise.models import (
+    Escalation,
+    Flag,
+    FlagStatus,
+    MessageRef,
+    ModAction,
+    Platform,
+    ScreenOutcome,
+)
+from dosewise.settings import Settings
+from dosewise_discord import actions, render, translate
+from dosewise_discord.views import FlagButton, alert_view
+
+log = logging.getLogger(__name__)
+
+ModChannel = discord.TextChannel | discord.Thread | discord.PartialMessageable
+
+
+class DiscordAdapter:
+    """Holds the core and the client; the client's event methods and buttons call into it."""
+
+    def __init__(self, core: BotCore, settings: Settings, client: discord.Client) -> None:
+        self.core = core
+        self.settings = settings
+        self.config = settings.discord
+        self.client = client
+        self._warned_no_mod_channel = False
+
+    @property
+    def default_timeout_seconds(self) -> int:
+        return self.config.default_timeout_minutes * 60
+
+    # -- startup ------------------------------------------------------------------------------------
+
+    async def setup(self, tree: app_commands.CommandTree[discord.Client]) -> None:
+        """Register the persistent buttons and sync the commands (from the process holding shard 0)."""
+        self.client.add_dynamic_items(FlagButton)
+        shard_ids = self.config.shard_ids
+        if shard_ids is not None and 0 not in shard_ids:
+            return
+        try:
+            synced = await tree.sync()
+        except discord.HTTPException as exc:
+            # Commands registered earlier keep working; screening and buttons do not need a sync.
+            log.warning("could not sync application commands: %s %s", exc.status, exc.text)
+            return
+        log.info("synced %d application commands", len(synced))
+
+    # -- the mod channel ----------------------------------------------------------------------------
+
+    def mod_channel(self, guild: discord.Guild | None) -> ModChannel | None:
+        """The configured mod channel: an id, or a channel name looked up in the message's server."""
+        wanted = self.config.mod_channel.strip().lstrip("#")
+        if not wanted:
+            if not self._warned_no_mod_channel:
+                log.warning("discord.mod_channel is not set: flags are stored but no alert is posted")
+                self._warned_no_mod_channel = True
+            return None
+        if wanted.isdigit():
+            channel = self.client.get_channel(int(wanted))
+            if isinstance(channel, discord.TextChannel | discord.Thread):
+                return channel
+            return self.client.get_partial_messageable(int(wanted), guild_id=guild.id if guild else None)
+        if guild is None:
+            return None
+        return discord.utils.get(guild.text_channels, name=wanted)
+
+    def _mod_channel_id(self, guild: discord.Guild | None) -> int | None:
+        channel = self.mod_channel(guild) if self.config.mod_channel else None
+        return channel.id if channel is not None else None
+
+    # -- screening ----------------------------------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Screen a new message."""
+        await self._screen(message)
+
+    async def on_raw_message_edit(self, event: discord.RawMessageUpdateEvent) -> None:
+        """Screen an edit, cached or not; embed unfurls (no edit time) are not edits."""
+        if translate.is_real_edit(event):
+            await self._screen(event.message)
+
+    async def _screen(self, message: discord.Message) -> None:
+        self_id = self.client.user.id if self.client.user else None
+        if translate.skip_reason(message, self_id, self._mod_channel_id(message.guild)):
+            return
+        incoming = translate.incoming_message(message, self.config.moderator_roles)
+        try:
+            outcome = await self.core.screen(incoming)
+            await self._act_on(message.guild, outcome)
+        except Exception:
+            log.exception("screening message %s in channel %s failed", message.id, message.channel.id)
+            return
+        self.client.dispatch("dosewise_screened", incoming, outcome)
+
+    async def _act_on(self, guild: discord.Guild | None, outcome: ScreenOutcome) -> None:
+        flag = outcome.flag
+        if flag is None:
+            return
+        notes: list[str] = []
+        if outcome.hide:
+            notes.append(await actions.delete_message(self.client, flag.ref, automatic=True))
+        escalation = outcome.escalation
+        if escalation is not None and escalation.apply:
+            reason = f"Dosewise: repeat offender ({escalation.upheld} upheld flags in {escalation.window_days} days)"
+            notes.append(
+                await actions.timeout_member(
+                    self.client, flag.ref.server_id, flag.author.id, escalation.timeout_seconds, reason
+                )
+            )
+        if not outcome.is_new and flag.alert_ref is not None:
+            await self._edit_alert(flag.alert_ref, flag, escalation=escalation, notes=notes)
+        else:
+            await self.post_alert(guild, flag, escalation=escalation, notes=notes, stored=outcome.stored)
+
+    # -- alerts -------------------------------------------------------------------------------------
+
+    def _view_for(self, flag: Flag, stored: bool = True) -> discord.ui.View | None:
+        # A flag waiting for the store has a provisional id no button could review.
+        if flag.status is not FlagStatus.OPEN or not stored or flag.id <= 0:
+            return None
+        return alert_view(flag.id, self.config.default_timeout_minutes)
+
+    async def post_alert(
+        self,
+        guild: discord.Guild | None,
+        flag: Flag,
+        *,
+        escalation: Escalation | None = None,
+        notes: Sequence[str] = (),
+        stored: bool = True,
+    ) -> discord.Message | None:
+        """Post the alert with its buttons in the mod channel and remember where it is."""
+        channel = self.mod_channel(guild)
+        if channel is None:
+            return None
+        notes = list(notes)
+        if not stored:
+            notes.append("The flag store is busy: this flag is queued and can be reviewed once stored.")
+        embed = render.alert_embed(flag, escalation=escalation, notes=notes)
+        view = self._view_for(flag, stored)
+        try:
+            if view is None:
+                alert = await channel.send(embed=embed)
+            else:
+                alert = await channel.send(embed=embed, view=view)
+        except discord.HTTPException as exc:
+            log.warning("could not post the alert for flag #%s: %s %s", flag.id, exc.status, exc.text)
+            return None
+        ref = MessageRef(
+            platform=Platform.DISCORD.value,
+            server_id=str(alert.guild.id) if alert.guild else flag.ref.server_id,
+            channel_id=str(alert.channel.id),
+            message_id=str(alert.id),
+            permalink=alert.jump_url,
+        )
+        try:
+            await self.core.record_alert(flag.id, ref)
+        except DosewiseError as exc:
+            log.warning("could not record the alert for flag #%s: %s", flag.id, exc.user_message)
+        self.client.dispatch("dosewise_alert", flag, alert)
+        return alert
+
+    async def _edit_alert(
+        self,
+        alert: MessageRef,
+        flag: Flag,
+        *,
+        escalation: Escalation | None = None,
+        notes: Sequence[str] = (),
+        keep_view: bool = True,
+    ) -> None:
+        channel = self.client.get_partial_messageable(int(alert.channel_id))
+        embed = render.alert_embed(flag, escalation=escalation, notes=notes)
+        view = self._view_for(flag) if keep_view else None
+        try:
+            await channel.get_partial_message(int(alert.message_id)).edit(embed=embed, view=view)
+        except discord.HTTPException as exc:
+            log.warning("could not update the alert for flag #%s: %s %s", flag.id, exc.status, exc.text)
+
+    # -- reviews ------------------------------------------------------------------------------------
+
+    async def on_review_click(self, interaction: discord.Interaction, flag_id: int, action: str) -> None:
+        """A review button: moderators only; edit the alert, then carry out the action and report back."""
+        try:
+            await self._review_click(interaction, flag_id, action)
+        except Exception:
+            log.exception("review of flag #%s (%s) failed", flag_id, action)
+            await _tell(interaction, "Something went wrong with this review; nothing more was done.")
+
+    async def _review_click(self, interaction: discord.Interaction, flag_id: int, action_name: str) -> None:
+        moderator = translate.interaction_user(interaction, self.config.moderator_roles)
+        if not moderator.is_moderator:
+            await _tell(interaction, NotAModerator().user_message)
+            return
+        try:
+            action = ModAction(action_name)
+        except ValueError:
+            await _tell(interaction, f"Unknown review action {action_name!r}; nothing changed.")
+            return
+        request = translate.review_request(flag_id, action, moderator, self.default_timeout_seconds)
+        try:
+            outcome = await self.core.review(request)
+        except DosewiseError as exc:
+            await _tell(interaction, exc.user_message)
+            return
+        flag = outcome.flag
+        embed = render.alert_embed(flag, escalation=outcome.escalation, outcome=outcome)
+        await interaction.response.edit_message(embed=embed, view=None)
+        notes = await actions.carry_out(self.client, outcome)
+        if notes:
+            embed = render.alert_embed(flag, escalation=outcome.escalation, outcome=outcome, notes=notes)
+            try:
+                await interaction.edit_original_response(embed=embed)
+            except discord.HTTPException as exc:
+                log.warning("could not report actions on flag #%s: %s %s", flag.id, exc.status, exc.text)
+        # A click from `/flags show` reviews in a private message: keep the channel alert in step.
+        alert = flag.alert_ref
+        clicked = interaction.message.id if interaction.message else None
+        if alert is not None and alert.message_id != str(clicked):
+            await self._edit_alert(alert, flag, escalation=outcome.escalation, notes=notes, keep_view=False)
+
+    # -- commands -----------------------------------------------------------------------------------
+
+    async def microdosing(self, interaction: discord.Interaction, text: str, private: bool) -> None:
+        """Answer `/microdosing` with an embed, privately unless asked otherwise."""
+        request = translate.command_request(interaction, self.config.moderator_roles, text)
+        reply = self.core.answer(request)
+        await interaction.response.send_message(embed=render.reply_embed(reply), ephemeral=private)
+
+    def topic_choices(self, current: str) -> list[app_commands.Choice[str]]:
+        """Autocomplete for the topic option: at most 25 choices, names and values within 100 chars."""
+        return [
+            app_commands.Choice(name=render.truncate(t.title or t.slug, 100), value=t.slug[:100])
+            for t in self.core.autocomplete(current, 25)[:25]
+        ]
+
+    async def report(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """A member's "Report to moderators": a flag, an alert, and a private thank-you."""
+        if interaction.guild_id is None:
+            await _tell(interaction, "Reports work in servers only.")
+            return
+        request = translate.report_request(interaction, message, self.config.moderator_roles)
+        try:
+            outcome = await self.core.report(request)
+        except DosewiseError as exc:
+            await _tell(interaction, exc.user_message)
+            return
+        await _tell(interaction, "Thank you. The moderators have been told and will have a look.")
+        if outcome.flag is not None and outcome.is_new:
+            await self.post_alert(interaction.guild, outcome.flag, stored=outcome.stored)
+
+    def _moderator_or_none(self, interaction: discord.Interaction) -> bool:
+        return translate.interaction_user(interaction, self.config.moderator_roles).is_moderator
+
+    async def flags_list(self, interaction: discord.Interaction, status: FlagStatus) -> None:
+        """`/flags list`: the queue (or reviewed flags) of this server, for moderators."""
+        if not self._moderator_or_none(interaction):
+            await _tell(interaction, NotAModerator().user_message)
+            return
+        server = str(interaction.guild_id or "")
+        if status is FlagStatus.OPEN:
+            flags = await self.core.pending_flags(server, limit=25)
+        else:
+            flags = await self.core.flags(status, server, limit=25)
+        title = "Open flags" if status is FlagStatus.OPEN else f"Recently {status.value} flags"
+        await interaction.response.send_message(embed=render.flags_list_embed(flags, title), ephemeral=True)
+
+    async def flags_show(self, interaction: discord.Interaction, flag_id: int) -> None:
+        """`/flags show`: one flag as its alert, with review buttons while it is open."""
+        if not self._moderator_or_none(interaction):
+            await _tell(interaction, NotAModerator().user_message)
+            return
+        try:
+            flag = await self.core.get_flag(flag_id)
+        except DosewiseError as exc:
+            await _tell(interaction, exc.user_message)
+            return
+        if flag.ref.server_id != str(interaction.guild_id or ""):
+            # Another server's flag does not exist as far as this server's moderators are concerned.
+            await _tell(interaction, f"There is no flag #{flag_id}.")
+            return
+        embed = render.alert_embed(flag)
+        view = self._view_for(flag)
+        if view is None:
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+        else:
+            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+
+async def _tell(interaction: discord.Interaction, text: str) -> None:
+    """Answer privately, whether or not the interaction was already answered."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException as exc:
+        log.warning("could not answer interaction %s: %s %s", interaction.id, exc.status, exc.text)
