@@ -58,6 +58,19 @@ def truncate(text: str, limit: int) -> str:
     return cut.rstrip() + ELLIPSIS
 
 
+def truncate_lines(text: str, limit: int) -> str:
+    """Shorten to whole lines where possible, so a markdown link is never cut in half."""
+    if len(text) <= limit:
+        return text
+    kept = ""
+    for line in text.splitlines():
+        candidate = f"{kept}\n{line}" if kept else line
+        if len(candidate) + len(ELLIPSIS) + 1 > limit:
+            break
+        kept = candidate
+    return f"{kept}\n{ELLIPSIS}" if kept else truncate(text, limit)
+
+
 def chunk_lines(text: str, limit: int) -> list[str]:
     """Split text into pieces of at most `limit` characters, at line breaks where possible."""
     chunks: list[str] = []
@@ -96,7 +109,7 @@ def fit(parts: EmbedParts) -> discord.Embed:
     footer = truncate(parts.footer, FOOTER_LIMIT)
     author = truncate(parts.author, AUTHOR_LIMIT)
     fields = [
-        (truncate(name, FIELD_NAME_LIMIT) or BLANK, truncate(value, FIELD_VALUE_LIMIT) or BLANK, inline)
+        (truncate(name, FIELD_NAME_LIMIT) or BLANK, truncate_lines(value, FIELD_VALUE_LIMIT) or BLANK, inline)
         for name, value, inline in parts.fields[:FIELD_COUNT_LIMIT]
     ]
     description = truncate(parts.description, DESCRIPTION_LIMIT)
@@ -114,7 +127,7 @@ def fit(parts: EmbedParts) -> discord.Embed:
                 continue
             room = budget - len(name)
             if room >= 40:
-                kept.append((name, truncate(value, room), inline))
+                kept.append((name, truncate_lines(value, room), inline))
             break
         fields = kept
     embed = discord.Embed(
