@@ -1,0 +1,278 @@
+"""Text views of a message, each with a map back to offsets in the original text.
+
+Views (each built from the one before it):
+
+- ``fold``: per-character NFKC + casefold (fullwidth and mathematical letters become ASCII).
+- ``skeleton``: ``fold`` without format/zero-width characters and combining marks, with Cyrillic,
+  Greek and other lookalikes folded to Latin and accents stripped (``é`` -> ``e``).
+- ``squeezed``: ``skeleton`` with spaced-out letters joined (``s.h.r.o.o.m.s``, ``d m me``),
+  separators inside words dropped (``sh*roo*ms``) and runs of 3+ repeated letters cut to one
+  (``shroooooms`` -> ``shroms``). Patterns for this view are squeezed the same way at load time.
+- ``deleet``: ``skeleton`` with leetspeak digits and symbols read as letters, inside words only,
+  then squeezed. Only lexicon rules use it: ``450ms`` must not turn into a word.
+
+Building a view's text is cheap (``str.translate`` and one ``re.sub``); the offset maps are only
+computed when a rule matched in that view and its span has to be reported.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+
+from dosewise.screening.confusables import CONFUSABLES
+
+VIEW_NAMES = ("fold", "skeleton", "squeezed", "deleet")
+
+# Characters that hide inside words without showing: they are deleted from the skeleton even when
+# their category is not Cf (Hangul fillers, braille blank, combining grapheme joiner...).
+_INVISIBLE = frozenset((0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0, 0x180E))
+# A table that grows with every distinct code point seen; past this size new entries are computed
+# each time instead of stored, so hostile input cannot grow memory without bound.
+_TABLE_LIMIT = 50_000
+
+
+class _FoldTable(dict[int, str]):
+    """Code point -> NFKC casefold, computed on first use (for `str.translate`)."""
+
+    def __missing__(self, cp: int) -> str:
+        value = unicodedata.normalize("NFKC", chr(cp)).casefold()
+        if len(self) < _TABLE_LIMIT:
+            self[cp] = value
+        return value
+
+
+class _SkeletonTable(dict[int, str]):
+    """Code point of a folded text -> its skeleton: "" (drop), a Latin lookalike, or itself."""
+
+    def __missing__(self, cp: int) -> str:
+        value = _skeleton_char(cp)
+        if len(self) < _TABLE_LIMIT:
+            self[cp] = value
+        return value
+
+
+def _skeleton_char(cp: int) -> str:
+    ch = chr(cp)
+    if cp in _INVISIBLE or unicodedata.category(ch) in ("Cf", "Mn", "Me"):
+        return ""
+    if cp in CONFUSABLES:
+        return CONFUSABLES[cp]
+    if cp < 0x80:
+        return ch
+    base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+    # Only take the stripped form when it is still one character, so folding keeps lengths.
+    if len(base) == 1:
+        return CONFUSABLES.get(ord(base), base)
+    return ch
+
+
+_FOLD = _FoldTable()
+_SKELETON = _SkeletonTable()
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+# One pass finds every squeeze edit; the branches are exclusive at any position.
+#  run:   single letters separated by 1-3 separator chars ("s.h.r.o.o.m.s", "d m", "p-l-u-g").
+#  inner: separators between two letters inside a word ("sh*roo*ms", "paddo.'s").
+#  rep:   a letter repeated 3+ times ("shroooooms", "dmmmm").
+_SQUEEZE = re.compile(
+    r"(?P<run>(?<![a-z0-9])[a-z](?:[ .\-_*·•/|+~]{1,3}[a-z](?![a-z0-9]))+)"
+    r"|(?P<inner>(?<=[a-z])[*.\-_·•'’|~]+(?=[a-z]))"
+    r"|(?P<rep>([a-z])\4\4+)"
+)
+_RUN_SEPARATORS = re.compile(r"[ .\-_*·•/|+~]+")
+
+# A token holding at least one leet character; it is only rewritten when it also holds a letter
+# and is not a number with a unit ("450ms", "100mg", "3am").
+_LEET_TOKEN = re.compile(r"[a-z0-9@$!|]*[0-9@$!|][a-z0-9@$!|]*")
+_QUANTITY = re.compile(r"\d+(?:[.,]\d+)?[a-z]{0,4}")
+_HAS_LETTER = re.compile(r"[a-z]")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t",
+                       "8": "b", "9": "g", "@": "a", "$": "s", "!": "i", "|": "l"})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """A region where a stage's output differs from its input: out[out_start:out_end] came from
+    in[in_start:in_end] (a deletion has out_start == out_end)."""
+
+    out_start: int
+    out_end: int
+    in_start: int
+    in_end: int
+
+
+class StageMap:
+    """Maps offsets in one stage's output back to its input, from a sorted list of edits."""
+
+    __slots__ = ("_edits", "_out_ends")
+
+    def __init__(self, edits: list[Edit]) -> None:
+        self._edits = edits
+        self._out_ends = [e.out_end for e in edits]
+
+    def start(self, p: int) -> int:
+        """Input offset of the character that produced output character `p`."""
+        k = bisect_right(self._out_ends, p)
+        if k < len(self._edits) and self._edits[k].out_start <= p:
+            return self._edits[k].in_start
+        if k == 0:
+            return p
+        e = self._edits[k - 1]
+        return e.in_end + (p - e.out_end)
+
+    def end(self, p: int) -> int:
+        """Input offset just after the character that produced output character `p - 1`."""
+        k = bisect_left(self._out_ends, p)
+        if k < len(self._edits) and self._edits[k].out_start < p:
+            return self._edits[k].in_end
+        if k == 0:
+            return p
+        e = self._edits[k - 1]
+        return e.in_end + (p - e.out_end)
+
+
+def _merge(edits: list[Edit]) -> list[Edit]:
+    """Join edits that touch in the input, so each output offset falls in at most one edit."""
+    merged: list[Edit] = []
+    for e in edits:
+        if merged and merged[-1].in_end == e.in_start:
+            last = merged[-1]
+            merged[-1] = Edit(last.out_start, e.out_end, last.in_start, e.in_end)
+        else:
+            merged.append(e)
+    return merged
+
+
+def _table_edits(text: str, table: dict[int, str]) -> list[Edit]:
+    """Edits made by translating `text` with a table whose ASCII entries are all one character."""
+    edits: list[Edit] = []
+    shift = 0
+    for m in _NON_ASCII.finditer(text):
+        i = m.start()
+        n = len(table[ord(text[i])])
+        if n != 1:
+            edits.append(Edit(i + shift, i + shift + n, i, i + 1))
+            shift += n - 1
+    return _merge(edits)
+
+
+def fold(text: str) -> str:
+    """Casefolded NFKC, computed character by character so that offsets can be mapped back."""
+    if text.isascii():
+        return text.lower()
+    return text.translate(_FOLD)
+
+
+def skeleton(folded: str) -> str:
+    """Drop invisible characters and marks, fold lookalikes to Latin (input: a `fold` text)."""
+    if folded.isascii():
+        return folded
+    return folded.translate(_SKELETON)
+
+
+def _squeeze_sub(m: re.Match[str]) -> str:
+    if m.lastgroup == "run":
+        return _RUN_SEPARATORS.sub("", m.group())
+    if m.lastgroup == "inner":
+        return ""
+    return m.group()[0]
+
+
+def squeeze(text: str) -> str:
+    """Join spaced-out letters, drop separators inside words, cut runs of 3+ letters to one."""
+    return _SQUEEZE.sub(_squeeze_sub, text)
+
+
+def squeeze_edits(text: str) -> list[Edit]:
+    """The deletions `squeeze` makes in `text`, as edits."""
+    edits: list[Edit] = []
+    shift = 0
+
+    def delete(start: int, end: int) -> None:
+        nonlocal shift
+        edits.append(Edit(start - shift, start - shift, start, end))
+        shift += end - start
+
+    for m in _SQUEEZE.finditer(text):
+        if m.lastgroup == "run":
+            for sep in _RUN_SEPARATORS.finditer(text, m.start(), m.end()):
+                delete(sep.start(), sep.end())
+        elif m.lastgroup == "inner":
+            delete(m.start(), m.end())
+        else:
+            delete(m.start() + 1, m.end())
+    return _merge(edits)
+
+
+def _leet_sub(m: re.Match[str]) -> str:
+    token = m.group()
+    if not _HAS_LETTER.search(token) or _QUANTITY.fullmatch(token):
+        return token
+    # A leading "@" is a handle and a trailing "!" is punctuation, not letters.
+    head = "@" if token[0] == "@" else ""
+    tail = "!" if token[-1] == "!" and len(token) > 1 else ""
+    body = token[len(head) : len(token) - len(tail)]
+    return head + body.translate(_LEET) + tail
+
+
+def deleet(text: str) -> str:
+    """Read leetspeak inside words as letters ("5hr00m5" -> "shrooms"); same length as input."""
+    return _LEET_TOKEN.sub(_leet_sub, text)
+
+
+class Views:
+    """The views of one message; `text(view)` and `span(view, start, end)` -> original offsets."""
+
+    __slots__ = ("_maps", "_stage_inputs", "original", "texts")
+
+    def __init__(self, original: str) -> None:
+        self.original = original
+        folded = fold(original)
+        skel = skeleton(folded)
+        leet = deleet(skel)
+        self.texts: dict[str, str] = {
+            "fold": folded,
+            "skeleton": skel,
+            "squeezed": squeeze(skel),
+            "deleet": squeeze(leet) if leet != skel else "",
+        }
+        if not self.texts["deleet"]:
+            self.texts["deleet"] = self.texts["squeezed"]
+        self._stage_inputs = (original, folded, skel, leet)
+        self._maps: dict[str, StageMap] = {}
+
+    def text(self, view: str) -> str:
+        """The text of one view."""
+        return self.texts[view]
+
+    def _map(self, stage: str) -> StageMap:
+        found = self._maps.get(stage)
+        if found is None:
+            original, folded, skel, leet = self._stage_inputs
+            if stage == "fold":
+                edits = [] if original.isascii() else _table_edits(original, _FOLD)
+            elif stage == "skeleton":
+                edits = [] if folded.isascii() else _table_edits(folded, _SKELETON)
+            elif stage == "squeezed":
+                edits = squeeze_edits(skel)
+            else:
+                edits = squeeze_edits(leet)
+            found = self._maps[stage] = StageMap(edits)
+        return found
+
+    def span(self, view: str, start: int, end: int) -> tuple[int, int]:
+        """Map a [start, end) span of a view back to the original text."""
+        stages = {
+            "fold": ("fold",),
+            "skeleton": ("skeleton", "fold"),
+            "squeezed": ("squeezed", "skeleton", "fold"),
+            "deleet": ("deleet", "skeleton", "fold"),
+        }[view]
+        for stage in stages:
+            m = self._map(stage)
+            start, end = m.start(start), m.end(end)
+            end = max(end, start)
+        return start, end

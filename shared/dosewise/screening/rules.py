@@ -1,0 +1,276 @@
+"""Rule packs: YAML files of signals that moderators can read and extend, compiled once with RE2.
+
+A pack is a mapping with ``rules`` (and optionally ``combos``, ``scoring``):
+
+```yaml
+rules:
+  - id: offer.selling            # unique across all loaded packs
+    signal: intent_offer         # one of SIGNALS
+    weight: 0.35                 # added to the score (negative for dampeners)
+    views: [skeleton, squeezed]  # optional; see dosewise.screening.normalize
+    category: offer              # optional; defaults from the signal
+    scope: window                # optional; "message" makes a dampener cover the whole message
+    languages: [en]              # optional, documentation only
+    comment: why this rule exists
+    patterns: ['\\bselling\\b']  # RE2 syntax, lowercase, no accents (views are folded)
+combos:
+  - id: combo.offer_substance
+    signals: [intent_offer, substance]
+    bonus: 0.2
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import re2
+import yaml
+
+from dosewise.errors import RulePackError
+from dosewise.models import Category
+from dosewise.screening.normalize import VIEW_NAMES
+
+# The signal families a rule can belong to, and the category each one argues for.
+SIGNALS: Mapping[str, Category | None] = {
+    "substance": None,
+    "sourcing_term": Category.REQUEST,
+    "intent_offer": Category.OFFER,
+    "intent_request": Category.REQUEST,
+    "contact": Category.REFERRAL,
+    "referral": Category.REFERRAL,
+    "logistics": Category.LOGISTICS,
+    "payment": Category.LOGISTICS,
+    "price": Category.OFFER,
+    "quantity": None,
+    "commerce": Category.OFFER,
+    "dampener": None,
+}
+DEFAULT_VIEWS = ("skeleton", "squeezed")
+# Views whose text has had runs of letters cut: their patterns are squeezed the same way.
+_SQUEEZED_VIEWS = frozenset(("squeezed", "deleet"))
+_RULE_KEYS = frozenset(
+    ("id", "signal", "weight", "views", "category", "scope", "languages", "comment", "patterns", "pattern")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One compiled rule: its patterns joined into one RE2 regex per view."""
+
+    id: str
+    signal: str
+    weight: float
+    views: tuple[str, ...]
+    category: Category | None
+    scope: str
+    source: str
+    sources_by_view: Mapping[str, str]
+    regex_by_view: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Combo:
+    """A bonus added when every listed signal fired within one window."""
+
+    id: str
+    signals: tuple[str, ...]
+    bonus: float
+
+
+@dataclass(frozen=True, slots=True)
+class RulePack:
+    """Rules and combos from one or more files, in load order."""
+
+    rules: tuple[Rule, ...]
+    combos: tuple[Combo, ...]
+    window: int
+
+
+def squeeze_pattern(pattern: str) -> str:
+    """Rewrite doubled letters as ``x{1,2}`` so a pattern still matches in a squeezed view.
+
+    The squeezed view cuts runs of three or more letters to one, so "shrooms" may appear as
+    "shroms"; escapes, character classes, group headers and ``\\p{...}`` are copied unchanged.
+    """
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    in_class = False
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            j = i + 2
+            if i + 1 < n and pattern[i + 1] in "pP" and j < n and pattern[j] == "{":
+                j = pattern.find("}", j) + 1 or n
+            out.append(pattern[i:j])
+            i = j
+            continue
+        if in_class:
+            in_class = c != "]"
+            out.append(c)
+            i += 1
+            continue
+        if c == "[":
+            in_class = True
+            out.append(c)
+            # A "]" right after "[" or "[^" is a literal, not the end of the class.
+            for lit in ("^", "]"):
+                if i + 1 < n and pattern[i + 1] == lit:
+                    out.append(lit)
+                    i += 1
+            i += 1
+            continue
+        if c == "(" and i + 1 < n and pattern[i + 1] == "?":
+            j = i + 2
+            while j < n and pattern[j] not in ":)>":
+                j += 1
+            out.append(pattern[i : j + 1])
+            i = j + 1
+            continue
+        if c.isalpha():
+            j = i
+            while j < n and pattern[j] == c:
+                j += 1
+            # When the last letter of the run carries a quantifier it is kept apart ("oo+").
+            quantified = j < n and pattern[j] in "*+?{"
+            plain = j - i - quantified
+            out.append(f"{c}{{1,2}}" if plain >= 2 else c * plain)
+            if quantified:
+                out.append(c)
+            i = j
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _options() -> Any:
+    opts = re2.Options()
+    opts.log_errors = False
+    opts.max_mem = 64 << 20
+    return opts
+
+
+def compile_regex(source: str) -> Any:
+    """Compile one RE2 pattern (raises `re2.error` on bad syntax)."""
+    return re2.compile(source, _options())
+
+
+def _fail(path: str, rule_id: str, problem: str) -> RulePackError:
+    return RulePackError(f"{path}: rule {rule_id}: {problem}")
+
+
+def _rule(path: str, raw: Any, seen: set[str]) -> Rule:
+    if not isinstance(raw, Mapping):
+        raise _fail(path, "?", "each rule must be a mapping")
+    rule_id = raw.get("id")
+    if not isinstance(rule_id, str) or not rule_id:
+        raise _fail(path, "?", "missing field 'id'")
+    if rule_id in seen:
+        raise _fail(path, rule_id, "duplicate id")
+    unknown = sorted(set(raw) - _RULE_KEYS)
+    if unknown:
+        raise _fail(path, rule_id, f"unknown field(s) {', '.join(unknown)}")
+    signal = raw.get("signal")
+    if signal is None:
+        raise _fail(path, rule_id, "missing field 'signal'")
+    if signal not in SIGNALS:
+        raise _fail(path, rule_id, f"unknown signal {signal!r} (one of {', '.join(SIGNALS)})")
+    weight = raw.get("weight")
+    if weight is None:
+        raise _fail(path, rule_id, "missing field 'weight'")
+    if isinstance(weight, bool) or not isinstance(weight, int | float):
+        raise _fail(path, rule_id, "'weight' must be a number")
+    patterns = raw.get("patterns", raw.get("pattern"))
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    if not patterns or not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
+        raise _fail(path, rule_id, "missing field 'patterns' (a non-empty list of strings)")
+    views = raw.get("views", list(DEFAULT_VIEWS))
+    if not isinstance(views, list) or not views or any(v not in VIEW_NAMES for v in views):
+        raise _fail(path, rule_id, f"'views' must be a list of {', '.join(VIEW_NAMES)}")
+    category_raw = raw.get("category")
+    try:
+        category = Category(category_raw) if category_raw is not None else SIGNALS[signal]
+    except ValueError:
+        raise _fail(path, rule_id, f"unknown category {category_raw!r}") from None
+    scope = raw.get("scope", "window")
+    if scope not in ("window", "message"):
+        raise _fail(path, rule_id, "'scope' must be 'window' or 'message'")
+    source = "|".join(f"(?:{p})" for p in patterns)
+    sources: dict[str, str] = {}
+    regexes: dict[str, Any] = {}
+    for view in views:
+        sources[view] = squeeze_pattern(source) if view in _SQUEEZED_VIEWS else source
+        try:
+            regexes[view] = compile_regex(sources[view])
+        except re2.error as exc:
+            raise _fail(path, rule_id, f"bad pattern: {exc}") from None
+    seen.add(rule_id)
+    return Rule(
+        id=rule_id,
+        signal=signal,
+        weight=float(weight),
+        views=tuple(views),
+        category=category,
+        scope=scope,
+        source=source,
+        sources_by_view=sources,
+        regex_by_view=regexes,
+    )
+
+
+def _combo(path: str, raw: Any) -> Combo:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("id"), str):
+        raise RulePackError(f"{path}: combo ?: missing field 'id'")
+    combo_id = raw["id"]
+    signals = raw.get("signals")
+    if not isinstance(signals, list) or len(signals) < 2 or any(s not in SIGNALS for s in signals):
+        raise RulePackError(f"{path}: combo {combo_id}: 'signals' must list two or more known signals")
+    bonus = raw.get("bonus")
+    if isinstance(bonus, bool) or not isinstance(bonus, int | float):
+        raise RulePackError(f"{path}: combo {combo_id}: missing field 'bonus' (a number)")
+    return Combo(combo_id, tuple(signals), float(bonus))
+
+
+def _read(path: str, text: str) -> Mapping[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulePackError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, Mapping) or not isinstance(data.get("rules", []), list):
+        raise RulePackError(f"{path}: a rule pack is a mapping with a 'rules' list")
+    return data
+
+
+def default_pack_text() -> str:
+    """The YAML text of the rule pack shipped inside the package."""
+    return resources.files("dosewise.screening").joinpath("rules/default.yaml").read_text(encoding="utf-8")
+
+
+def load_packs(extra: Sequence[Path] = (), include_default: bool = True) -> RulePack:
+    """Load the default pack (unless told not to) then each extra pack, validating every rule."""
+    sources: list[tuple[str, str]] = []
+    if include_default:
+        sources.append(("default.yaml", default_pack_text()))
+    for path in extra:
+        try:
+            sources.append((str(path), Path(path).read_text(encoding="utf-8")))
+        except OSError as exc:
+            raise RulePackError(f"{path}: cannot read rule pack: {exc.strerror}") from None
+    rules: list[Rule] = []
+    combos: list[Combo] = []
+    window = 160
+    seen: set[str] = set()
+    for path, text in sources:
+        data = _read(path, text)
+        rules.extend(_rule(path, raw, seen) for raw in data.get("rules") or [])
+        combos.extend(_combo(path, raw) for raw in data.get("combos") or [])
+        scoring = data.get("scoring") or {}
+        if isinstance(scoring, Mapping) and isinstance(scoring.get("window"), int):
+            window = scoring["window"]
+    return RulePack(tuple(rules), tuple(combos), window)
