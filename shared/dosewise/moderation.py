@@ -81,6 +81,8 @@ class ModerationService:
         self._next_provisional = -1
         self._landed: dict[int, int] = {}
         self._alerts_waiting: dict[int, MessageRef] = {}
+        # Flags handed out but still queued, by message: an edit meanwhile must not look like a new flag.
+        self._queued_flags: dict[tuple[str, str, str], Flag] = {}
 
     # -- screening ---------------------------------------------------------------------------------
 
@@ -145,13 +147,18 @@ class ModerationService:
     async def _unstored_screen(
         self, message: IncomingMessage, verdict: Verdict, at: datetime, provisional: int
     ) -> _Written:
-        """Best answer while the write waits in the queue: based on the stored flag if it can be read."""
-        existing = await self._try_find(message.ref)
+        """Best answer while the write waits in the queue: based on the stored or queued flag if any."""
+        key = _key(message.ref)
+        existing = self._queued_flags.get(key) or await self._try_find(message.ref)
         if existing is not None:
-            return _Written(_edited(existing, message, verdict, at), is_new=False)
-        if not verdict.flagged:
+            written = _Written(_edited(existing, message, verdict, at), is_new=False)
+        elif verdict.flagged:
+            written = _Written(replace(_new_flag(message, verdict, at), id=provisional), is_new=True)
+        else:
             return _Written(None)
-        return _Written(replace(_new_flag(message, verdict, at), id=provisional), is_new=True)
+        if written.flag is not None and written.flag.id < 0:
+            self._queued_flags[key] = written.flag
+        return written
 
     # -- reports -----------------------------------------------------------------------------------
 
@@ -177,11 +184,14 @@ class ModerationService:
 
         written, stored = await self._write(write)
         if written is None:
-            existing = await self._try_find(message.ref)
+            key = _key(message.ref)
+            existing = self._queued_flags.get(key) or await self._try_find(message.ref)
             if existing is not None:
                 written = _Written(existing)
             else:
-                written = _Written(replace(_report_flag(request, verdict, at), id=provisional), is_new=True)
+                flag = replace(_report_flag(request, verdict, at), id=provisional)
+                self._queued_flags[key] = flag
+                written = _Written(flag, is_new=True)
         return ScreenOutcome(verdict=verdict, flag=written.flag, is_new=written.is_new, stored=stored)
 
     # -- reviews -----------------------------------------------------------------------------------
@@ -345,6 +355,9 @@ class ModerationService:
         if written.flag is None:
             return
         self._landed[provisional] = written.flag.id
+        queued = self._queued_flags.get(_key(written.flag.ref))
+        if queued is not None and queued.id in self._landed:
+            del self._queued_flags[_key(written.flag.ref)]
         alert = self._alerts_waiting.pop(provisional, None)
         if alert is not None:
             await tx.set_alert(written.flag.id, alert, self.now())
@@ -372,6 +385,10 @@ async def _screen_into(tx: Transaction, message: IncomingMessage, verdict: Verdi
         note = f"edited; no longer matches (score {verdict.score:.2f})"
     await tx.add_audit(existing.id, message.author, "edited", note, at)
     return _Written(updated)
+
+
+def _key(ref: MessageRef) -> tuple[str, str, str]:
+    return (ref.platform, ref.channel_id, ref.message_id)
 
 
 def _new_flag(message: IncomingMessage, verdict: Verdict, at: datetime) -> Flag:
