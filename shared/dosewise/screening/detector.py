@@ -103,8 +103,9 @@ class Detector:
             for h in chosen[:_MAX_REASONS]
         )
         flagged = score >= self.flag_threshold
-        return Verdict(flagged=flagged, score=round(score, 3), category=category if flagged else None,
-                       reasons=reasons)  # fmt: skip
+        # A flag always carries a category; evidence made only of substances and quantities reads as an offer.
+        shown = (category or Category.OFFER) if flagged else None
+        return Verdict(flagged=flagged, score=round(score, 3), category=shown, reasons=reasons)
 
     def _hits(self, views: Views) -> list[_Hit]:
         """Every match of every rule that fired, in original offsets, allowlisted spans removed."""
@@ -167,21 +168,32 @@ class Detector:
         return best
 
 
-def _family_totals(hits: Iterable[_Hit]) -> dict[str, float]:
-    """Per signal family: the strongest rule counts fully, each further distinct rule less."""
+def _family_totals(hits: Iterable[_Hit]) -> tuple[dict[str, float], float]:
+    """Per positive family: the strongest rule counts fully, each further distinct rule less.
+
+    Also returns the dampening factor: each distinct dampener rule keeps ``1 - |weight|`` of the
+    score, so a warning or a quoted rule scales the evidence down instead of cancelling a fixed amount.
+    """
     by_family: dict[str, dict[str, float]] = {}
+    damp: dict[str, float] = {}
     for h in hits:
-        by_family.setdefault(h.rule.signal, {})[h.rule.id] = h.rule.weight
+        if h.rule.weight < 0:
+            damp[h.rule.id] = h.rule.weight
+        else:
+            by_family.setdefault(h.rule.signal, {})[h.rule.id] = h.rule.weight
     totals: dict[str, float] = {}
     for family, weights in by_family.items():
-        ordered = sorted(weights.values(), key=abs, reverse=True)
+        ordered = sorted(weights.values(), reverse=True)
         totals[family] = sum(w * _DIMINISH**k for k, w in enumerate(ordered))
-    return totals
+    factor = 1.0
+    for w in damp.values():
+        factor *= 1.0 - min(-w, 0.95)
+    return totals, factor
 
 
 def _evaluate(hits: list[_Hit], combos: Sequence[Combo]) -> tuple[float, Category | None]:
-    """Score one window: family totals + combo bonuses (+ negative dampeners), clamped to [0, 1]."""
-    totals = _family_totals(hits)
+    """Score one window: (family totals + combo bonuses) x dampening factor, clamped to [0, 1]."""
+    totals, factor = _family_totals(hits)
     raw = sum(totals.values())
     for combo in combos:
         if all(totals.get(s, 0.0) > 0 for s in combo.signals):
@@ -191,7 +203,7 @@ def _evaluate(hits: list[_Hit], combos: Sequence[Combo]) -> tuple[float, Categor
         if h.rule.weight > 0 and h.rule.category is not None:
             per_category[h.rule.category] = max(per_category.get(h.rule.category, 0.0), h.rule.weight)
     category = max(_CATEGORY_ORDER, key=lambda c: per_category.get(c, 0.0)) if per_category else None
-    return min(max(raw, 0.0), 1.0), category
+    return min(max(raw * factor, 0.0), 1.0), category
 
 
 @lru_cache(maxsize=1)
