@@ -81,7 +81,9 @@ class Source:
     def label(self) -> str:
         """A one-line human citation: short authors, year, title, journal, design and sample size."""
         n = f"{self.n:,}" if isinstance(self.n, int) else self.n
-        label = f"{_short_authors(self.authors)} ({self.year}). {self.title}. {self.journal}. {self.design}; n = {n}."
+        journal = "Journal not verified" if self.journal == "not verified" else self.journal
+        design = self.design[:1].upper() + self.design[1:]
+        label = f"{_short_authors(self.authors)} ({self.year}). {self.title}. {journal}. {design}; n = {n}."
         if self.note:
             label += f" Note: {self.note}."
         return label
@@ -171,9 +173,14 @@ def _short_authors(authors: str) -> str:
     return f"{first} et al."
 
 
+def _words(text: str) -> frozenset[str]:
+    """A word set written as whitespace-separated text, which is easier to read and extend."""
+    return frozenset(text.split())
+
+
 # Words that carry no topic signal: asking words and the substances themselves (they appear in almost
 # every question, so letting them vote would only add noise).
-_STOPWORDS = frozenset(
+_STOPWORDS = _words(
     """
     a an the is are was were be been am it its i im ive id me my mine you your youre we us our they them
     their he she his her to of and or in on at for with from by about into over than then so if as that
@@ -184,7 +191,7 @@ _STOPWORDS = frozenset(
     acid truffle tab what whats which who whom how why when whatever get getting got help helps helped
     helping work works working worked make makes made take takes taking took use using used good
     bad ok okay hey hi hello please thanks thank question know tell want wanna need
-    """.split()
+    """
 )
 
 # Safety first: a question that mentions these goes to crisis resources whatever else it says.
@@ -200,46 +207,46 @@ _LIST_WORDS = frozenset({"help", "topics", "topic", "list", "menu", "index", "st
 # Sourcing-request detection (refusals)
 
 # Substance words in English and a few other languages, after `normalize` (accents stripped).
-_SUBSTANCES = frozenset(
+_SUBSTANCES = _words(
     """
     shroom shrooms mushroom mushrooms psilocybin psilocybine psilocibina psilocybe cubensis truffle truffles
     lsd acid tabs tab blotter blotters microdoses caps capsules gummies chocolates spores
     hongos hongo setas cogumelos champignons truffes pilze truffel trueffel truffels paddos paddo funghi
     tartufi acido dmt mescaline ayahuasca peyote mdma molly ecstasy ketamine psychedelics psychedelic
     1plsd 1p ald52 psilocin
-    """.split()
+    """
 )
 # A bare "it"/"some" after a buying verb counts when nothing else follows (or only a place word).
 _PRONOUNS = frozenset({"it", "them", "some", "any", "one", "these", "those", "algo", "eso", "esos"})
 _PLACE_WORDS = frozenset(
     {"online", "near", "nearby", "here", "in", "from", "locally", "legally", "around", "now", "today", "cheap"}
 )
-_FILLERS = frozenset(
+_FILLERS = _words(
     """
     a an the some any good real legit quality cheap me us my of dried fresh magic micro microdose microdosing
     de des du la las los el un una unos unas algunos ein eine einige het een del dei di il le les o os as um
     uma umas uns pure clean few little bit
-    """.split()
+    """
 )
-_STRONG_VERBS = frozenset(
+_STRONG_VERBS = _words(
     """
     buy buying purchase purchasing order ordering cop copping score scoring source sourcing sell sells
     selling ship shipping comprar compro compra compramos conseguir consigo consegue consiguen pedir
     encargar acheter achete commander kaufen kaufe bestellen bestelle kopen koop comprare ordinare
     vender vende venden vendem verkauft vend vendre vendent verkopen verkoopt
-    """.split()
+    """
 )
-_WEAK_VERBS = frozenset(
+_WEAK_VERBS = _words(
     """
     get find obtain grab have has got pick tiene tienen tienes tem encontrar encuentro achar trouver
     trouve finden bekommen krijgen vinden trovare trovo hat
-    """.split()
+    """
 )
-_REQUESTERS = frozenset(
+_REQUESTERS = _words(
     """
     where how who anyone anybody someone somebody any1 donde como quien alguien onde quem alguem ou wo
     wer jemand waar hoe iemand wie dove chi qualcuno want need looking
-    """.split()
+    """
 )
 _LEGAL_WORDS = frozenset({"legal", "legally", "illegal", "law", "laws", "decriminalized", "decriminalised"})
 _SLANG_RE = re.compile(
@@ -313,11 +320,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node)
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
     return dict(loader.construct_mapping(node))
 
@@ -333,7 +338,7 @@ def _read_yaml(path: Path, label: str, problems: _Problems) -> Any:
         problems.add(label, "file", f"cannot be read ({exc})")
         return None
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "yaml"
@@ -382,7 +387,9 @@ class _TopicReader:
         out: list[str] = []
         for i, item in enumerate(value):
             if not isinstance(item, str) or not item.strip():
-                self.bad(f"{key}[{i}]", f"must be text (got {item!r}); put it in quotes if it is a number or contains ': '")
+                self.bad(
+                    f"{key}[{i}]", f"must be text (got {item!r}); put it in quotes if it is a number or contains ': '"
+                )
                 continue
             if lower and item != item.lower():
                 self.bad(f"{key}[{i}]", f"must be lower-case: {item!r}")
