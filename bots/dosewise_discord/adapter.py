@@ -2,7 +2,7 @@
 
 Every handler catches its own failures: discord.py only logs exceptions raised in event handlers, so an
 unhandled one would silently drop a moderator's click. Custom events (`dosewise_screened`,
-`dosewise_alert`) are dispatched on the client so operators' extensions, tests and benchmarks can observe.
+`dosewise_alert`, `dosewise_review_done`) are dispatched on the client so operators' extensions, tests and benchmarks can observe.
 """
 
 from __future__ import annotations
@@ -204,6 +204,8 @@ class DiscordAdapter:
         except Exception:
             log.exception("review of flag #%s (%s) failed", flag_id, action)
             await _tell(interaction, "Something went wrong with this review; nothing more was done.")
+        finally:
+            self.client.dispatch("dosewise_review_done", interaction, flag_id, action)
 
     async def _review_click(self, interaction: discord.Interaction, flag_id: int, action_name: str) -> None:
         moderator = translate.interaction_user(interaction, self.config.moderator_roles)

@@ -71,6 +71,7 @@ async def start_client(client: discord.Client, *, within: float = 10.0) -> Runni
     done, _ = await asyncio.wait({task, ready}, timeout=within, return_when=asyncio.FIRST_COMPLETED)
     if ready not in done:
         ready.cancel()
+        await client.close()
         if task.done():
             raise AssertionError(f"client stopped during startup: {task.exception()!r}")
         raise AssertionError("client did not become ready")

@@ -92,6 +92,7 @@ class Recorded:
     body: Any
     headers: dict[str, str]
     status: int = 200
+    response: Any = None
 
 
 @dataclass
@@ -624,6 +625,9 @@ class FakeDiscord:
             self.unknown.append(f"{request.method} {path}")
             response = self._json({"message": "404: Not Found (fake does not know this route)", "code": 0}, 404)
         rec.status = response.status
+        if response.body and response.content_type == "application/json":
+            assert isinstance(response.body, bytes)
+            rec.response = json.loads(response.body)
         self._record(rec)
         return response
 
@@ -650,7 +654,9 @@ class FakeDiscord:
                 )
             case "PUT", ["applications", app_id, "commands"] if app_id == app:
                 self.commands = [
-                    {**cmd, "id": str(self.snowflake()), "application_id": app, "version": "1"} for cmd in body
+                    # Discord answers with ids and a description ("" for context menus) on every command.
+                    {"description": "", **cmd, "id": str(self.snowflake()), "application_id": app, "version": "1"}
+                    for cmd in body
                 ]
                 return self._json(self.commands)
             case "GET", ["applications", app_id, "commands"] if app_id == app:
@@ -807,6 +813,11 @@ class FakeDiscord:
         task.add_done_callback(self._tasks.discard)
 
     # -- inspection -------------------------------------------------------------------------------------
+
+    def response_message(self, callback: Recorded) -> JSON:
+        """The message an interaction callback (or its later `@original` edits) refers to."""
+        token = callback.path.split("/")[3]
+        return self.messages[self._originals[token]]
 
     def bot_messages_in(self, channel_id: int) -> list[JSON]:
         return [
