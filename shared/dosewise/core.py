@@ -49,16 +49,14 @@ class BotCore:
         detectors = ServerDetectors(settings)
         detectors.warm()
         store = await Store.open(settings.database, busy_timeout=busy_timeout)
-        try:
-            moderation = ModerationService(store, settings, detectors, now=now)
-            await moderation.purge()
-        except BaseException:
-            await store.close()
-            raise
+        moderation = ModerationService(store, settings, detectors, now=now)
+        # A busy database must not stop the bot from starting: purge_or_log logs and carries on.
+        await moderation.purge_or_log()
+        moderation.start_retention()
         return cls(settings, content, moderation)
 
     async def close(self) -> None:
-        """Flush queued flag writes (for a few seconds at most) and close the store."""
+        """Stop retention, flush queued flag writes (for a few seconds at most) and close the store."""
         if self._moderation is not None:
             await self._moderation.close()
             await self._moderation.store.close()

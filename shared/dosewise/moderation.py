@@ -7,13 +7,15 @@ adapter can alert, and the write waits in a queue that retries it until it lands
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from dosewise.errors import FlagAlreadyReviewed, FlagNotFound, NotAModerator, StoreUnavailable
+from dosewise.errors import FlagAlreadyReviewed, FlagNotFound, NotAModerator, StoreError, StoreUnavailable
 from dosewise.models import (
     AuditEvent,
     Category,
@@ -48,6 +50,8 @@ EVENT_MEMORY = timedelta(days=7)
 # Recent delivery ids kept in memory, so retries are dropped even while the database is unavailable.
 RECENT_EVENTS = 10_000
 NOT_SCREENED = Verdict(flagged=False, score=0.0)
+# How often a running bot applies the retention period (it also runs at start).
+RETENTION_INTERVAL = 6 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,7 @@ class ModerationService:
         self._alerts_waiting: dict[int, MessageRef] = {}
         # Flags handed out but still queued, by message: an edit meanwhile must not look like a new flag.
         self._queued_flags: dict[tuple[str, str, str], Flag] = {}
+        self._retention: asyncio.Task[None] | None = None
 
     # -- screening ---------------------------------------------------------------------------------
 
@@ -294,12 +299,36 @@ class ModerationService:
             log.info("retention: removed the text of %d flags older than %d days", purged, days)
         return purged
 
+    def start_retention(self, every: float = RETENTION_INTERVAL) -> None:
+        """Apply the retention period every `every` seconds in the background until `close()`."""
+        if self._retention is None or self._retention.done():
+            self._retention = asyncio.create_task(self._retention_loop(every), name="dosewise-retention")
+
+    async def _retention_loop(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            await self.purge_or_log()
+
+    async def purge_or_log(self) -> None:
+        """Run retention; a busy or damaged database is logged, not raised (the next round catches up)."""
+        try:
+            await self.purge()
+        except StoreUnavailable as exc:
+            log.warning("retention purge skipped, will run again later: %s", exc)
+        except StoreError:
+            log.exception("retention purge failed")
+
     async def flush(self, within: float | None = None) -> bool:
         """Wait until every queued write has been stored; False if `within` seconds ran out first."""
         return await self.queue.wait(within)
 
     async def close(self, within: float = 5.0) -> None:
-        """Try to store queued writes for up to `within` seconds, then stop retrying."""
+        """Stop retention; try to store queued writes for up to `within` seconds, then stop retrying."""
+        if self._retention is not None:
+            self._retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retention
+            self._retention = None
         await self.queue.close(within)
 
     # -- internals ---------------------------------------------------------------------------------

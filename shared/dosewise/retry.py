@@ -95,8 +95,9 @@ class WriteQueue:
             except Exception:
                 # Not an outage but a bug or damage: retrying would block every later write for ever.
                 self._log.exception("%s: dropping a queued write that cannot succeed", self._what)
+            else:
+                stored += 1
             self._pending.popleft()
-            stored += 1
             delay = self._first_delay
         self._log.info("%s available again: %d queued writes stored", self._what, stored)
         self._drained.set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -92,5 +93,27 @@ async def test_in_memory_store(tmp_path: Path) -> None:
     try:
         assert (await core.screen(message("1"))).is_new
         assert len(await core.pending_flags()) == 1
+    finally:
+        await core.close()
+
+
+async def test_a_locked_database_at_startup_does_not_stop_the_bot(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(database=tmp_path / "bot.db")
+    core = await BotCore.open(settings, now=lambda: T0)
+    await core.screen(message("1.1"))
+    await core.close()
+    holder = sqlite3.connect(settings.database, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        core = await BotCore.open(settings, now=lambda: T0 + timedelta(days=60), busy_timeout=0.01)
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    try:
+        assert any("retention purge skipped" in r.getMessage() for r in caplog.records)
+        assert not (await core.get_flag(1)).text_purged
+        assert await core.purge() == 1
     finally:
         await core.close()
