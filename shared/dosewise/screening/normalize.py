@@ -6,7 +6,7 @@ Views (each built from the one before it):
 - ``skeleton``: ``fold`` without format/zero-width characters and combining marks, with Cyrillic,
   Greek and other lookalikes folded to Latin and accents stripped (``é`` -> ``e``).
 - ``squeezed``: ``skeleton`` with spaced-out letters joined (``s.h.r.o.o.m.s``, ``d m me``),
-  separators inside words dropped (``sh*roo*ms``) and runs of 3+ repeated letters cut to one
+  symbols inside words dropped (``sh*roo*ms``) and runs of 3+ repeated letters cut to one
   (``shroooooms`` -> ``shroms``). Patterns for this view are squeezed the same way at load time.
 - ``deleet``: ``skeleton`` with leetspeak digits and symbols read as letters, inside words only,
   then squeezed. Only lexicon rules use it: ``450ms`` must not turn into a word.
@@ -75,18 +75,20 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 # One pass finds every squeeze edit; the branches are exclusive at any position.
 #  run:   single letters separated by 1-3 separator chars ("s.h.r.o.o.m.s", "d m", "p-l-u-g").
-#  inner: separators between two letters inside a word ("sh*roo*ms", "paddo.'s").
+#  inner: symbols that never belong inside a word, between two letters ("sh*roo*ms", "sh|rooms");
+#         dots, dashes, underscores and apostrophes stay, or every "don't" and "t.me" would differ.
 #  rep:   a letter repeated 3+ times ("shroooooms", "dmmmm").
 _SQUEEZE = re.compile(
     r"(?P<run>(?<![a-z0-9])[a-z](?:[ .\-_*·•/|+~]{1,3}[a-z](?![a-z0-9]))+)"
-    r"|(?P<inner>(?<=[a-z])[*.\-_·•'’|~]+(?=[a-z]))"
+    r"|(?P<inner>(?<=[a-z])[*·•|~]+(?=[a-z]))"
     r"|(?P<rep>([a-z])\4\4+)"
 )
 _RUN_SEPARATORS = re.compile(r"[ .\-_*·•/|+~]+")
 
 # A token holding at least one leet character; it is only rewritten when it also holds a letter
 # and is not a number with a unit ("450ms", "100mg", "3am").
-_LEET_TOKEN = re.compile(r"[a-z0-9@$!|]*[0-9@$!|][a-z0-9@$!|]*")
+# The look-behind anchors each try at a token start, which keeps the scan linear.
+_LEET_TOKEN = re.compile(r"(?<![a-z0-9@$!|])[a-z0-9@$!|]*[0-9@$!|][a-z0-9@$!|]*")
 _QUANTITY = re.compile(r"\d+(?:[.,]\d+)?[a-z]{0,4}")
 _HAS_LETTER = re.compile(r"[a-z]")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t",
