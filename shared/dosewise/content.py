@@ -225,7 +225,7 @@ _FILLERS = _words(
     """
     a an the some any good real legit quality cheap me us my of dried fresh magic micro microdose microdosing
     de des du la las los el un una unos unas algunos ein eine einige het een del dei di il le les o os as um
-    uma umas uns pure clean few little bit
+    uma umas uns pure clean few little bit your ur yer their our his her
     """
 )
 _STRONG_VERBS = _words(
@@ -271,6 +271,9 @@ def _is_sourcing(tokens: list[str], norm: str) -> bool:
         strong = tok in _STRONG_VERBS
         if not strong and not (tok in _WEAK_VERBS and has_requester):
             continue
+        # "anyone selling?", "where can i buy": the object is implied by the channel's topic.
+        if strong and has_requester and i == len(tokens) - 1:
+            return True
         if _object_is_substance(tokens, i + 1):
             return True
         # Verb-final languages put the object first: "wo kann ich pilze kaufen".
@@ -669,12 +672,13 @@ def _topic_reply(topic: Topic, index: _Index) -> Reply:
 # Routing weights: an alias phrase found in the question is the strongest signal, then a keyword, then
 # a word of the title; a typo-matched word counts a little less than an exact one.
 _W_PHRASE = 3.0
-_W_ALIAS_WORD = 2.5
+_W_ALIAS_WORD = 2.0
 _W_KEYWORD = 2.0
 _W_TITLE = 1.0
 _FUZZY_FACTOR = 0.8
 _ROUTE_THRESHOLD = 1.5
 _FUZZY_MIN_LEN = 4
+_GENERAL_TOPIC = "what-is-microdosing"  # where a question about microdosing in general goes
 
 
 class Content:
@@ -857,10 +861,13 @@ class Content:
         if _CRISIS_RE.search(norm) and "crisis-resources" in self._by_slug:
             return "crisis-resources"
         scores = self._scores(norm)
-        if not scores:
-            return None
-        slug = max(scores, key=lambda s: (scores[s], -self._order[s]))
-        return slug if scores[slug] >= _ROUTE_THRESHOLD else None
+        slug = max(scores, key=lambda s: (scores[s], -self._order[s])) if scores else None
+        if slug is not None and scores[slug] >= _ROUTE_THRESHOLD:
+            return slug
+        # "what even is microdosing", "tell me about microdosing": nothing but the word itself.
+        if _GENERAL_TOPIC in self._by_slug and any(t.startswith("microdos") for t in norm.split()):
+            return _GENERAL_TOPIC
+        return None
 
     def route(self, question: str) -> str | None:
         """The slug of the topic that best fits a free-text question, or None when nothing fits."""
