@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from dosewise.models import Verdict
     from dosewise.screening.detector import Detector
 
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `scan` and `eval` subcommands."""
     scan = sub.add_parser(

@@ -53,9 +53,7 @@ class Detector:
     def __init__(self, pack: RulePack, allowlist: Sequence[str], flag_threshold: float) -> None:
         self.pack = pack
         self.flag_threshold = flag_threshold
-        self._groups: dict[tuple[str, ...], _SetGroup | None] = {
-            run: self._compile_group(run) for run in _view_runs()
-        }
+        self._groups: dict[tuple[str, ...], _SetGroup | None] = {run: self._compile_group(run) for run in _view_runs()}
         phrases = [p.strip().casefold() for p in allowlist if p.strip()]
         self._allow = (
             compile_regex("|".join(re2.escape(Views(p).text("skeleton")) for p in phrases)) if phrases else None
@@ -102,10 +100,11 @@ class Detector:
             Reason(rule=h.rule.id, signal=h.rule.signal, span=(h.start, h.end), match=text[h.start : h.end])
             for h in chosen[:_MAX_REASONS]
         )
+        score = round(score, 3)
         flagged = score >= self.flag_threshold
         # A flag always carries a category; evidence made only of substances and quantities reads as an offer.
         shown = (category or Category.OFFER) if flagged else None
-        return Verdict(flagged=flagged, score=round(score, 3), category=shown, reasons=reasons)
+        return Verdict(flagged=flagged, score=score, category=shown, reasons=reasons)
 
     def _hits(self, views: Views) -> list[_Hit]:
         """Every match of every rule that fired, in original offsets, allowlisted spans removed."""
@@ -198,10 +197,12 @@ def _evaluate(hits: list[_Hit], combos: Sequence[Combo]) -> tuple[float, Categor
     for combo in combos:
         if all(totals.get(s, 0.0) > 0 for s in combo.signals):
             raw += combo.bonus
+    # The category is the one argued for by the most evidence (distinct rules, summed).
+    per_rule = {h.rule.id: h.rule for h in hits if h.rule.weight > 0 and h.rule.category is not None}
     per_category: dict[Category, float] = {}
-    for h in hits:
-        if h.rule.weight > 0 and h.rule.category is not None:
-            per_category[h.rule.category] = max(per_category.get(h.rule.category, 0.0), h.rule.weight)
+    for rule in per_rule.values():
+        assert rule.category is not None
+        per_category[rule.category] = per_category.get(rule.category, 0.0) + rule.weight
     category = max(_CATEGORY_ORDER, key=lambda c: per_category.get(c, 0.0)) if per_category else None
     return min(max(raw * factor, 0.0), 1.0), category
 

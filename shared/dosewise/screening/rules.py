@@ -266,10 +266,10 @@ def load_packs(extra: Sequence[Path] = (), include_default: bool = True) -> Rule
     combos: list[Combo] = []
     window = 160
     seen: set[str] = set()
-    for path, text in sources:
-        data = _read(path, text)
-        rules.extend(_rule(path, raw, seen) for raw in data.get("rules") or [])
-        combos.extend(_combo(path, raw) for raw in data.get("combos") or [])
+    for name, text in sources:
+        data = _read(name, text)
+        rules.extend(_rule(name, raw, seen) for raw in data.get("rules") or [])
+        combos.extend(_combo(name, raw) for raw in data.get("combos") or [])
         scoring = data.get("scoring") or {}
         if isinstance(scoring, Mapping) and isinstance(scoring.get("window"), int):
             window = scoring["window"]

@@ -1,0 +1,167 @@
+"""The detector on short messages (each fixed false positive/negative) and on the whole dev set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dosewise.models import Category
+from dosewise.screening import Detector, default_detector
+
+DEV_SET = Path(__file__).resolve().parents[2] / "data" / "dev_set.jsonl"
+
+# Messages that must be flagged: one per intent, evasion style and language, and every false
+# negative fixed while tuning the pack.
+SOURCING = [
+    ("selling caps", Category.OFFER),
+    ("wtb tabs", Category.REQUEST),
+    ("plug anyone?", Category.REQUEST),
+    ("ｔｇ ＠ｍｉｃｒｏ＿ｃａｐｓ＿ｅｘ", Category.REFERRAL),
+    ("w1ckr: tr1ppy_v3nd0r_ex", Category.REFERRAL),
+    ("wh3r3 c4n 1 g3t 50m3 p51l0cyb1n", Category.REQUEST),
+    ("dmmmm meeee for the goodieeeees", None),
+    ("send 60 to the paypal as friends and family, not goods and services lol", Category.LOGISTICS),
+    ("passing through chicago on the 14th, can deliver to anyone who preordered", None),
+    ("if youre in amsterdam ask for 'the mushroom guy' at the cafe by the canal, he has the real ones", None),
+    ("looking for ket, my prescription ended and i can't afford the clinic anymore, anyone help?", None),
+    ("can you vacuum seal them and send in a book this time? last one smelled", None),
+    ("festival entrance at 4, i'll have a green backpack, bring exact change", None),
+    ("could someone in the eu send me a small amount? i'll cover shipping + extra", Category.REQUEST),
+    ("ship to my work address not home pls, my parents check the mail", Category.LOGISTICS),
+    ("honestly just use the dnm, vendor 'TrippyTom_example' has the cleanest tabs i've had", None),
+    ("i have what you need for the protocol. not posting details here, just reply and i'll reach out", None),
+    ("signal number in my profile if you're looking", Category.REFERRAL),
+    ("sеlling асid \u200btabs, рm for рriсе", Category.OFFER),
+    ("s.h.r.o.o.m.s available, d m me", Category.OFFER),
+    ("sh*roo*ms avail, dm", Category.OFFER),
+    ("vendo setas para microdosis, envíos a toda españa, escríbeme", Category.OFFER),
+    ("wer kann mir pilze besorgen? zahle gut", Category.REQUEST),
+    ("iemand een adresje voor paddo's? dm aub", Category.REQUEST),
+    ("sprzedam grzybki, wysyłka cała polska, pisz na priv", Category.OFFER),
+    ("je vends des champis, livraison discrète, écris-moi", Category.OFFER),
+    ("vendo cogumelos secos, entrego em sp, chama no privado", Category.OFFER),
+    ("btc or xmr only, i'll send the wallet address in dm", Category.LOGISTICS),
+]
+
+# Messages that must not be flagged: hard negatives, including every false positive fixed.
+ORDINARY = [
+    "got a dm from @microdose_helper_example saying they sell caps. reported to mods, don't engage",
+    "can anyone recommend a vendor for lion's mane powder that ships to canada?",
+    "long story short: paid a 'plug' from another server $150 in btc for caps, got ghosted. please don't do it",
+    "anyone have a good source for a used copy of 'psilocybin mushrooms of the world'?",
+    "beware of telegram 'plugs', a friend lost $300 to one",
+    "my plug is the outlet behind my couch 🔌 charges my phone every night",
+    "need a plug for motivation tbh, mine ran out in 2019",
+    "dm me if you want the amazon link for the scale, it's the one everyone recommends",
+    "dm me if you want the name of my oregon facilitator, she was great",
+    "reminder: rule 3 - no sourcing. no asking, no offering, no dms about it. instant ban",
+    "i would never sell my caps, i only grow for myself and it's legal here",
+    "the only tabs i have are 47 chrome tabs",
+    "hmu if you want to join our sunday hiking group, we meet at 9",
+    "selling my old road bike, anyone in portland want it cheap?",
+    "is 10ug of lsd too much for a first microdose?",
+    "took 450ms to load lol, my 5g phone is slow",
+    "",
+]
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return default_detector()
+
+
+@pytest.mark.parametrize(("text", "category"), SOURCING)
+def test_sourcing_is_flagged(detector: Detector, text: str, category: Category | None) -> None:
+    verdict = detector.screen(text)
+    assert verdict.flagged, verdict
+    assert verdict.score >= detector.flag_threshold
+    assert verdict.category is not None
+    if category is not None:
+        assert verdict.category == category
+    assert any(r.signal != "dampener" for r in verdict.reasons)
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_talk_is_not_flagged(detector: Detector, text: str) -> None:
+    verdict = detector.screen(text)
+    assert not verdict.flagged, verdict
+    assert verdict.category is None
+    assert 0.0 <= verdict.score < detector.flag_threshold
+
+
+def test_reasons_point_at_the_original_text(detector: Detector) -> None:
+    text = "sel\u200bling ta\u200bbs, tele\u200bgram @tab\u200bhouse_ex"
+    verdict = detector.screen(text)
+    rules = {r.rule for r in verdict.reasons}
+    assert {"offer.selling", "contact.app"} <= rules
+    for reason in verdict.reasons:
+        assert text[reason.span[0] : reason.span[1]] == reason.match
+    selling = next(r for r in verdict.reasons if r.rule == "offer.selling")
+    assert selling.match == "sel\u200bling"
+
+
+def test_long_post_with_the_ask_buried_in_the_middle(detector: Detector) -> None:
+    filler = "i have been microdosing for a while and journaling every day about sleep and mood. " * 6
+    text = filler + "anyway if anyone here sells golden teachers, dm me, will pay well. " + filler
+    verdict = detector.screen(text)
+    assert verdict.flagged
+    assert all(len(filler) - 200 <= r.span[0] <= len(text) - len(filler) + 200 for r in verdict.reasons)
+
+
+def test_scattered_words_in_a_long_post_do_not_add_up(detector: Detector) -> None:
+    text = (
+        "my first trip was on shrooms years ago. "
+        + "since then i have read a lot about integration and therapy and sleep. " * 8
+        + "my parents once opened a package of mine and it was only books."
+    )
+    assert not detector.screen(text).flagged
+
+
+def test_allowlist_phrase_neutralises_its_matches() -> None:
+    text = "selling tickets to the golden teachers concert, dm me"
+    assert default_detector().screen(text).flagged
+    relaxed = Detector.build(allowlist=["Golden Teachers concert"])
+    assert not relaxed.screen(text).flagged
+
+
+def test_threshold_is_configurable() -> None:
+    text = "anyone know where to get penis envy?"
+    score = default_detector().screen(text).score
+    assert 0 < score < 1
+    assert Detector.build(flag_threshold=score).screen(text).flagged
+    assert not Detector.build(flag_threshold=min(1.0, score + 0.01)).screen(text).flagged
+
+
+def test_hostile_40k_message_is_screened_whole(detector: Detector) -> None:
+    text = ("s.h.r.o.o.m.s d m me @plug_x 🍄 $50 \u200b" * 1200)[:40_000]
+    verdict = detector.screen(text)
+    assert verdict.flagged
+    assert 0 < len(verdict.reasons) <= 24
+    for reason in verdict.reasons:
+        assert text[reason.span[0] : reason.span[1]] == reason.match
+
+
+def _dev_set() -> list[dict[str, str]]:
+    with DEV_SET.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def test_dev_set_quality(detector: Detector) -> None:
+    """The thresholds of the issue, with the definitions of the shared score.py."""
+    tp = fp = fn = ev_tp = ev_n = 0
+    for item in _dev_set():
+        if item["label"] == "ambiguous":
+            continue
+        y, p = item["label"] == "sourcing", detector.screen(item["text"]).flagged
+        tp += y and p
+        fp += p and not y
+        fn += y and not p
+        if y and any(w in item["kind"] for w in ("evasive", "obfusc")):
+            ev_n += 1
+            ev_tp += p
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    assert precision >= 0.97, (precision, fp)
+    assert recall >= 0.93, (recall, fn)
+    assert ev_tp / ev_n >= 0.90

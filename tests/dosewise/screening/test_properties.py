@@ -1,0 +1,43 @@
+"""Properties over arbitrary Unicode: screening never raises and every span is honest."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dosewise.screening import default_detector
+from dosewise.screening.normalize import VIEW_NAMES, Views
+
+# Arbitrary text, plus text built from the pieces evasions are made of, so that rules do fire.
+PIECES = st.sampled_from(
+    ["shrooms", "s.h.r.o.o.m.s", "dm", "d m", "@plug_x", "tg", "selling", "\u200b", "\u2060", "а", "о", "с",
+     "ｄｍ", "𝐜𝐚𝐩𝐬", "5hr00m5", "🍄", "$40", "ß", "ﬁ", "e\u0301", "İ", "  ", ".", "*", "ooo", "\U0001f17f\ufe0f"]
+)  # fmt: skip
+TEXTS = st.one_of(st.text(), st.lists(st.one_of(PIECES, st.text(max_size=3)), max_size=30).map("".join))
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS)
+def test_screen_never_raises_and_spans_are_valid(text: str) -> None:
+    verdict = default_detector().screen(text)
+    assert 0.0 <= verdict.score <= 1.0
+    assert verdict.flagged == (verdict.category is not None)
+    for reason in verdict.reasons:
+        start, end = reason.span
+        assert 0 <= start <= end <= len(text)
+        assert text[start:end] == reason.match
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS, st.data())
+def test_view_spans_stay_inside_the_original(text: str, data: st.DataObject) -> None:
+    views = Views(text)
+    for view in VIEW_NAMES:
+        n = len(views.text(view))
+        a = data.draw(st.integers(0, n))
+        b = data.draw(st.integers(a, n))
+        start, end = views.span(view, a, b)
+        assert 0 <= start <= end <= len(text)
+    # The whole of every view maps back to (a part of) the original; an unchanged view maps exactly.
+    if views.text("skeleton") == text:
+        assert views.span("skeleton", 0, len(text)) == (0, len(text))
