@@ -678,6 +678,10 @@ _W_TITLE = 1.0
 _FUZZY_FACTOR = 0.8
 _ROUTE_THRESHOLD = 1.5
 _FUZZY_MIN_LEN = 4
+_FUZZY_MAX_LEN = 24  # longer "words" are noise, and their typo neighbourhood grows quadratically
+# Questions are short; a pasted essay is cut so answering stays fast whatever arrives.
+_MAX_QUESTION_CHARS = 1000
+_CRISIS_TOPIC = "crisis-resources"
 _GENERAL_TOPIC = "what-is-microdosing"  # where a question about microdosing in general goes
 
 
@@ -790,7 +794,7 @@ class Content:
 
     def is_sourcing_request(self, text: str) -> bool:
         """True when the text asks where or how to buy, get, order or source a substance."""
-        norm = normalize(text)
+        norm = normalize(text[:_MAX_QUESTION_CHARS])
         return _is_sourcing(norm.split(), norm)
 
     # -- routing -------------------------------------------------------------------------------------
@@ -839,7 +843,7 @@ class Content:
                 continue
             weights = self._token_weights.get(word)
             factor = 1.0
-            if weights is None and len(word) >= _FUZZY_MIN_LEN:
+            if weights is None and _FUZZY_MIN_LEN <= len(word) <= _FUZZY_MAX_LEN:
                 weights = self._fuzzy(word)
                 factor = _FUZZY_FACTOR
             if not weights:
@@ -858,8 +862,8 @@ class Content:
         return found
 
     def _route_normalized(self, norm: str) -> str | None:
-        if _CRISIS_RE.search(norm) and "crisis-resources" in self._by_slug:
-            return "crisis-resources"
+        if _CRISIS_RE.search(norm) and _CRISIS_TOPIC in self._by_slug:
+            return _CRISIS_TOPIC
         scores = self._scores(norm)
         slug = max(scores, key=lambda s: (scores[s], -self._order[s])) if scores else None
         if slug is not None and scores[slug] >= _ROUTE_THRESHOLD:
@@ -871,14 +875,14 @@ class Content:
 
     def route(self, question: str) -> str | None:
         """The slug of the topic that best fits a free-text question, or None when nothing fits."""
-        norm = normalize(question)
+        norm = normalize(question[:_MAX_QUESTION_CHARS])
         exact = self._lookup.get(norm)
         return exact if exact else self._route_normalized(norm)
 
     def autocomplete(self, prefix: str, limit: int = AUTOCOMPLETE_MAX) -> tuple[TopicChoice, ...]:
         """Topics whose title, slug or aliases fit what has been typed so far (fuzzy, at most 25)."""
         limit = max(0, min(limit, AUTOCOMPLETE_MAX))
-        typed = normalize(prefix)
+        typed = normalize(prefix[:_MAX_QUESTION_CHARS])
         if not typed:
             return self._choices[:limit]
         routed = self._route_normalized(typed)
@@ -909,12 +913,15 @@ class Content:
 
     def answer(self, text: str) -> Reply:
         """Answer `/microdosing TEXT`: a topic, the topic list, or a refusal for sourcing requests."""
-        norm = normalize(text)
+        norm = normalize(text[:_MAX_QUESTION_CHARS])
         if not norm or norm in _LIST_WORDS:
             return self._topics_reply
         exact = self._lookup.get(norm)
         if exact:
             return self._answers[exact]
+        # Someone in crisis gets help lines before anything else, even inside a sourcing request.
+        if _CRISIS_RE.search(norm) and _CRISIS_TOPIC in self._answers:
+            return self._answers[_CRISIS_TOPIC]
         tokens = norm.split()
         if _is_sourcing(tokens, norm):
             return self._refusal_reply

@@ -180,3 +180,15 @@ def test_autocomplete_caps_the_limit(content: Content) -> None:
     assert len(content.autocomplete("", limit=500)) == 12
     assert content.autocomplete("", limit=0) == ()
     assert content.autocomplete("zzzzzzzz") == ()
+
+
+def test_crisis_comes_before_a_refusal(content: Content) -> None:
+    reply = content.answer("i want to kill myself, where can i buy shrooms")
+    assert reply.kind is ReplyKind.ANSWER
+    assert reply.topic == "crisis-resources"
+
+
+def test_huge_hostile_input_is_answered(content: Content) -> None:
+    assert content.answer("x" * 40_000).kind is ReplyKind.TOPICS
+    assert content.answer("anxiety " * 5_000).topic == "anxiety"
+    assert content.autocomplete("y" * 40_000) == ()
