@@ -63,6 +63,14 @@ class _Written:
     duplicate: bool = False
 
 
+@dataclass(slots=True)
+class _Ticket:
+    """One write's provisional id, and whether it had to be queued (only then is the id handed out)."""
+
+    provisional: int
+    queued: bool = False
+
+
 class ModerationService:
     """Screening, reviews and reports over one store; `now` is injectable for tests of time windows."""
 
@@ -102,19 +110,23 @@ class ModerationService:
         if not verdict.flagged and not message.edited:
             return ScreenOutcome(verdict=verdict)
         at = self.now()
-        provisional = self._provisional_id()
+        ticket = self._ticket()
+        provisional = ticket.provisional
 
         async def write() -> _Written:
             async with self.store.transaction() as tx:
                 if message.event_id and not await tx.mark_event(message.ref.platform, message.event_id, at):
                     return _Written(None, duplicate=True)
                 written = await _screen_into(tx, message, verdict, at)
-                await self._landing(tx, provisional, written)
+                await self._landing(tx, ticket, written)
                 return written
 
-        written, stored = await self._write(write)
+        written, failure = await self._try_write(write)
+        stored = failure is None
         if written is None:
+            # Answer from what can be read, then queue: the write cannot land while we are still deciding.
             written = await self._unstored_screen(message, verdict, at, provisional)
+            self._enqueue(write, ticket, failure)
         if written.duplicate:
             return ScreenOutcome(verdict=verdict, skipped=f"duplicate delivery {message.event_id}")
         escalation = None
@@ -172,7 +184,8 @@ class ModerationService:
         message = request.message
         verdict = self.detectors.for_server(message.ref.server_id).screen(message.text)
         at = self.now()
-        provisional = self._provisional_id()
+        ticket = self._ticket()
+        provisional = ticket.provisional
 
         async def write() -> _Written:
             async with self.store.transaction() as tx:
@@ -184,10 +197,11 @@ class ModerationService:
                 flag = replace(flag, id=await tx.insert_flag(flag))
                 await tx.add_audit(flag.id, request.reporter, "reported", request.note, at)
                 written = _Written(flag, is_new=True)
-                await self._landing(tx, provisional, written)
+                await self._landing(tx, ticket, written)
                 return written
 
-        written, stored = await self._write(write)
+        written, failure = await self._try_write(write)
+        stored = failure is None
         if written is None:
             key = _key(message.ref)
             existing = self._queued_flags.get(key) or await self._try_find(message.ref)
@@ -197,6 +211,7 @@ class ModerationService:
                 flag = replace(_report_flag(request, verdict, at), id=provisional)
                 self._queued_flags[key] = flag
                 written = _Written(flag, is_new=True)
+            self._enqueue(write, ticket, failure)
         return ScreenOutcome(verdict=verdict, flag=written.flag, is_new=written.is_new, stored=stored)
 
     # -- reviews -----------------------------------------------------------------------------------
@@ -333,17 +348,21 @@ class ModerationService:
 
     # -- internals ---------------------------------------------------------------------------------
 
-    async def _write(self, write: Callable[[], Awaitable[_Written]]) -> tuple[_Written | None, bool]:
-        """Run a write now, or queue it behind earlier ones / when the store is unavailable."""
+    async def _try_write(
+        self, write: Callable[[], Awaitable[_Written]]
+    ) -> tuple[_Written | None, StoreUnavailable | None]:
+        """Run a write now; on failure (or with earlier writes still queued) say why, for `_enqueue`."""
         if self.queue.busy:
             # Writes must land in order (an edit after its flag), so nothing overtakes the queue.
-            self.queue.add(write, StoreUnavailable("earlier writes are still queued"))
-            return None, False
+            return None, StoreUnavailable("earlier writes are still queued")
         try:
-            return await write(), True
+            return await write(), None
         except StoreUnavailable as exc:
-            self.queue.add(write, exc)
-            return None, False
+            return None, exc
+
+    def _enqueue(self, write: Callable[[], Awaitable[_Written]], ticket: _Ticket, reason: BaseException | None) -> None:
+        ticket.queued = True
+        self.queue.add(write, reason or StoreUnavailable("unavailable"))
 
     async def _try_find(self, ref: MessageRef) -> Flag | None:
         try:
@@ -364,10 +383,10 @@ class ModerationService:
             upheld=upheld, window_days=esc.days, timeout_seconds=esc.timeout_minutes * 60, apply=esc.apply
         )
 
-    def _provisional_id(self) -> int:
-        provisional = self._next_provisional
+    def _ticket(self) -> _Ticket:
+        ticket = _Ticket(self._next_provisional)
         self._next_provisional -= 1
-        return provisional
+        return ticket
 
     def _real_id(self, flag_id: int) -> int:
         if flag_id >= 0:
@@ -379,10 +398,12 @@ class ModerationService:
             )
         return real
 
-    async def _landing(self, tx: Transaction, provisional: int, written: _Written) -> None:
+    async def _landing(self, tx: Transaction, ticket: _Ticket, written: _Written) -> None:
         """Link a provisional id to the stored flag and store an alert posted while it was queued."""
-        if written.flag is None:
+        # Only queued writes handed out a provisional id; mapping the rest would only grow this table.
+        if written.flag is None or not ticket.queued:
             return
+        provisional = ticket.provisional
         self._landed[provisional] = written.flag.id
         queued = self._queued_flags.get(_key(written.flag.ref))
         if queued is not None and queued.id in self._landed:
