@@ -512,3 +512,22 @@ async def test_close_gives_up_after_the_deadline_and_says_how_many_were_lost(
         holder.close()
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors and "2 queued writes were not stored" in errors[-1]
+
+
+async def test_a_report_while_the_database_is_locked_is_queued_too(open_service: Opener, tmp_path: Path) -> None:
+    path = tmp_path / "report.db"
+    service = await open_service(path=path, busy_timeout=0.02)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        first = await service.report(ReportRequest(msg("m1", "ask me privately"), MEMBER, note="creepy"))
+        second = await service.report(ReportRequest(msg("m1", "ask me privately"), UserRef("u8")))
+        assert not first.stored and first.is_new and first.flag is not None and first.flag.id < 0
+        assert not second.is_new and second.flag == first.flag
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    assert await service.flush(within=30)
+    flag = await service.get_flag(first.flag.id)
+    assert flag.source is FlagSource.REPORT and flag.id > 0
+    assert [(e.action, e.actor_id) for e in await service.audit(flag.id)] == [("reported", "u9"), ("reported", "u8")]
