@@ -2,7 +2,8 @@
 
 Every handler catches its own failures: discord.py only logs exceptions raised in event handlers, so an
 unhandled one would silently drop a moderator's click. Custom events (`dosewise_screened`,
-`dosewise_alert`, `dosewise_review_done`) are dispatched on the client so operators' extensions, tests and benchmarks can observe.
+`dosewise_alert`, `dosewise_review_done`) are dispatched on the client for extensions, tests and
+benchmarks to observe.
 """
 
 from __future__ import annotations

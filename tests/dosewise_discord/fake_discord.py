@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import json
 import re
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -93,6 +94,8 @@ class Recorded:
     headers: dict[str, str]
     status: int = 200
     response: Any = None
+    # When the request reached the fake (perf_counter), for latency measurements.
+    at: float = field(default_factory=time.perf_counter)
 
 
 @dataclass
@@ -209,6 +212,8 @@ class FakeDiscord:
         self.timeouts: dict[int, str | None] = {}
         self.requests: list[Recorded] = []
         self.unknown: list[str] = []
+        # Called with every recorded REST call (benchmarks timestamp alerts this way).
+        self.listeners: list[Callable[[Recorded], None]] = []
         self.failures: list[Failure] = []
         self.sessions: list[_Gateway] = []
         self.identified = asyncio.Event()
@@ -589,6 +594,8 @@ class FakeDiscord:
 
     def _record(self, rec: Recorded) -> None:
         self.requests.append(rec)
+        for listener in list(self.listeners):
+            listener(rec)
         for waiter in list(self._waiters):
             if not waiter.future.done() and self._matches(rec, waiter.method, waiter.pattern, waiter.predicate):
                 waiter.future.set_result(rec)
