@@ -109,7 +109,7 @@ def run_scan(args: argparse.Namespace) -> int:
     """Screen `--text` (readable) or stdin JSON Lines (one verdict line per input line)."""
     detector = _detector(args)
     if args.text is not None:
-        print(explain(args.text, detector.screen(args.text)))
+        print(explain(args.text, detector.screen(args.text, explain=True)))
         return 0
     # readline (not iteration over a read-ahead buffer) keeps memory bounded and latency per line.
     write_stream(sys.stdout.buffer, scan_lines(detector, iter(sys.stdin.buffer.readline, b"")))

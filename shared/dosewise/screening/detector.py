@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -13,7 +13,7 @@ import re2
 
 from dosewise.models import Category, Reason, Verdict
 from dosewise.screening.normalize import VIEW_NAMES, Views
-from dosewise.screening.rules import Combo, Rule, RulePack, compile_regex, load_packs
+from dosewise.screening.rules import Rule, RulePack, compile_regex, load_packs
 
 DEFAULT_FLAG_THRESHOLD = 0.5
 # Each rule reports at most this many matches: enough to place it in every window of a long post
@@ -36,10 +36,25 @@ class _Hit:
 
 @dataclass(frozen=True, slots=True)
 class _SetGroup:
-    """An RE2 set over the rules of a run of views whose texts are equal in a given message."""
+    """An RE2 set over the rules of a run of views whose texts are equal in a given message.
+
+    Entries with no rule are sentinels: they say whether the squeezed or de-leeted view can differ
+    from the skeleton, so those views are only built and searched when they can add something.
+    """
 
     matcher: Any
-    entries: tuple[tuple[Rule, str], ...]
+    entries: tuple[tuple[Rule | None, str], ...]
+
+
+# Sentinels searched with the skeleton: a squeeze or a leet reading can only change a text that
+# matches them (spaced single letters, symbols inside words, a letter repeated 3+ times; a letter
+# next to a digit or leet symbol).
+_SENTINELS = {
+    "squeezed": "(?:^|[^a-z0-9])[a-z][ .\\-_*·•/|+~]{1,3}[a-z](?:[^a-z0-9]|$)|[a-z][*·•|~]+[a-z]|"
+    + "|".join(c * 3 for c in "abcdefghijklmnopqrstuvwxyz"),
+    "deleet": "[a-z][0-9@$!|]|[0-9@$!|][a-z]",
+}
+_DERIVED = ("squeezed", "deleet")
 
 
 def _view_runs() -> list[tuple[str, ...]]:
@@ -53,8 +68,9 @@ class Detector:
     def __init__(self, pack: RulePack, allowlist: Sequence[str], flag_threshold: float) -> None:
         self.pack = pack
         self.flag_threshold = flag_threshold
+        self._combos = tuple((frozenset(c.signals), c.bonus) for c in pack.combos)
         self._groups: dict[tuple[str, ...], _SetGroup | None] = {run: self._compile_group(run) for run in _view_runs()}
-        phrases = [p.strip().casefold() for p in allowlist if p.strip()]
+        phrases = [p.strip() for p in allowlist if p.strip()]
         self._allow = (
             compile_regex("|".join(re2.escape(Views(p).text("skeleton")) for p in phrases)) if phrases else None
         )
@@ -70,7 +86,7 @@ class Detector:
         return cls(load_packs(extra_packs), tuple(allowlist), flag_threshold)
 
     def _compile_group(self, run: tuple[str, ...]) -> _SetGroup | None:
-        entries: list[tuple[Rule, str]] = []
+        entries: list[tuple[Rule | None, str]] = []
         for rule in self.pack.rules:
             # The texts of the run are equal, so one of the rule's views stands for all of them.
             view = next((v for v in run if v in rule.views), None)
@@ -78,53 +94,95 @@ class Detector:
                 entries.append((rule, view))
         if not entries:
             return None
+        if "skeleton" in run:
+            entries.extend((None, name) for name in _SENTINELS)
         opts = re2.Options()
         opts.log_errors = False
         opts.max_mem = 256 << 20
         matcher = re2.Set.SearchSet(opts)
         for rule, view in entries:
-            matcher.Add(rule.sources_by_view[view])
+            matcher.Add(rule.sources_by_view[view] if rule is not None else _SENTINELS[view])
         matcher.Compile()
         return _SetGroup(matcher, tuple(entries))
 
-    def screen(self, text: str) -> Verdict:
-        """Judge one message: flagged or not, a score in [0, 1], a category and the reasons."""
+    def screen(self, text: str, explain: bool = False) -> Verdict:
+        """Judge one message: flagged or not, a score in [0, 1], a category and the reasons.
+
+        Reasons are listed for flagged messages; `explain=True` lists them for every message.
+        """
         if not text:
             return Verdict(flagged=False, score=0.0)
         views = Views(text)
-        hits = self._hits(views)
-        if not any(h.rule.weight > 0 for h in hits):
-            return Verdict(flagged=False, score=0.0)
+        matched = self._match(views)
+        if not any(rule.weight > 0 for rule, _ in matched.values()):
+            return self._verdict(text, 0.0, None, [], explain)
+        short = len(text) <= 2 * self.pack.window
+        if short and self._allow is None:
+            # Fast path: a short message is one window, so its score needs no spans at all.
+            score, category = self._evaluate([rule for rule, _ in matched.values()])
+            if round(score, 3) < self.flag_threshold and not explain:
+                return Verdict(flagged=False, score=round(score, 3))
+        hits = self._hits(views, matched)
         score, category, chosen = self._score(hits, len(text))
-        reasons = tuple(
-            Reason(rule=h.rule.id, signal=h.rule.signal, span=(h.start, h.end), match=text[h.start : h.end])
-            for h in chosen[:_MAX_REASONS]
-        )
+        return self._verdict(text, score, category, chosen, explain)
+
+    def _verdict(self, text: str, score: float, category: Category | None, hits: list[_Hit], explain: bool) -> Verdict:
         score = round(score, 3)
         flagged = score >= self.flag_threshold
+        if not (flagged or explain):
+            return Verdict(flagged=False, score=score)
+        reasons = tuple(
+            Reason(rule=h.rule.id, signal=h.rule.signal, span=(h.start, h.end), match=text[h.start : h.end])
+            for h in hits[:_MAX_REASONS]
+        )
         # A flag always carries a category; evidence made only of substances and quantities reads as an offer.
         shown = (category or Category.OFFER) if flagged else None
         return Verdict(flagged=flagged, score=score, category=shown, reasons=reasons)
 
-    def _hits(self, views: Views) -> list[_Hit]:
-        """Every match of every rule that fired, in original offsets, allowlisted spans removed."""
-        found: dict[str, tuple[Rule, str]] = {}
-        i = 0
-        while i < len(VIEW_NAMES):
-            j = i + 1
-            text = views.text(VIEW_NAMES[i])
-            while j < len(VIEW_NAMES) and views.text(VIEW_NAMES[j]) == text:
-                j += 1
-            group = self._groups[VIEW_NAMES[i:j]]
-            if group is not None:
-                for index in group.matcher.Match(text) or ():
-                    rule, view = group.entries[index]
+    def _search(self, run: tuple[str, ...], text: str, found: dict[str, tuple[Rule, str]]) -> set[str]:
+        """Search one run of equal views; record rules that fired and return the sentinels that did."""
+        group = self._groups[run]
+        sentinels: set[str] = set()
+        if group is not None:
+            for index in group.matcher.Match(text) or ():
+                rule, view = group.entries[index]
+                if rule is None:
+                    sentinels.add(view)
+                else:
                     found.setdefault(rule.id, (rule, view))
-            i = j
-        if not found:
-            return []
+        return sentinels
+
+    def _match(self, views: Views) -> dict[str, tuple[Rule, str]]:
+        """Rules that fired, each with the first view it fired in."""
+        found: dict[str, tuple[Rule, str]] = {}
+        folded, skel = views.text("fold"), views.text("skeleton")
+        head: tuple[str, ...] = ("skeleton", *_DERIVED)
+        if folded != skel:
+            self._search(("fold",), folded, found)
+        else:
+            head = ("fold", *head)
+        # First assume the derived views equal the skeleton (true for most chat) and search once.
+        sentinels = self._search(head, skel, found)
+        if not sentinels:
+            for view in _DERIVED:
+                views.assume_unchanged(view)
+            return found
+        # They may differ: keep only what fired on fold/skeleton and search the derived views for real.
+        found = {k: (r, v) for k, (r, v) in found.items() if v in ("fold", "skeleton")}
+        if "deleet" not in sentinels:
+            views.assume_unchanged("deleet")
+        squeezed, leet = views.text("squeezed"), views.text("deleet")
+        if squeezed == leet:
+            self._search(_DERIVED, squeezed, found)
+        else:
+            self._search(("squeezed",), squeezed, found)
+            self._search(("deleet",), leet, found)
+        return found
+
+    def _hits(self, views: Views, matched: dict[str, tuple[Rule, str]]) -> list[_Hit]:
+        """Every match of every rule that fired, in original offsets, allowlisted spans removed."""
         hits: list[_Hit] = []
-        for rule, view in found.values():
+        for rule, view in matched.values():
             for n, m in enumerate(rule.regex_by_view[view].finditer(views.text(view))):
                 if n >= _MAX_HITS_PER_RULE:
                     break
@@ -146,65 +204,47 @@ class Detector:
     def _score(self, hits: list[_Hit], length: int) -> tuple[float, Category | None, list[_Hit]]:
         """Score every window around a positive hit and keep the best one."""
         window = self.pack.window
-        global_damp = [h for h in hits if h.rule.scope == "message"]
         if length <= 2 * window:
-            score, category = _evaluate(hits, self.pack.combos)
+            score, category = self._evaluate(list({h.rule.id: h.rule for h in hits}.values()))
             return score, category, hits
+        global_damp = [h for h in hits if h.rule.scope == "message"]
         starts = [h.start for h in hits]
-        best: tuple[float, Category | None, list[_Hit]] = (-1.0, None, [])
+        best: tuple[float, Category | None, list[_Hit]] = (0.0, None, [])
         last_anchor = -window
         for h in hits:
             if h.rule.weight <= 0 or h.start - last_anchor < window // 2:
                 continue
             last_anchor = h.start
-            lo = bisect_left(starts, h.start - window)
-            hi = bisect_right(starts, h.start + window)
-            local = hits[lo:hi]
+            local = hits[bisect_left(starts, h.start - window) : bisect_right(starts, h.start + window)]
             chosen = local + [g for g in global_damp if g not in local]
-            score, category = _evaluate(chosen, self.pack.combos)
-            if score > best[0]:
+            score, category = self._evaluate(list({x.rule.id: x.rule for x in chosen}.values()))
+            if score > best[0] or not best[2]:
                 best = (score, category, sorted(chosen, key=lambda x: (x.start, x.end)))
         return best
 
-
-def _family_totals(hits: Iterable[_Hit]) -> tuple[dict[str, float], float]:
-    """Per positive family: the strongest rule counts fully, each further distinct rule less.
-
-    Also returns the dampening factor: each distinct dampener rule keeps ``1 - |weight|`` of the
-    score, so a warning or a quoted rule scales the evidence down instead of cancelling a fixed amount.
-    """
-    by_family: dict[str, dict[str, float]] = {}
-    damp: dict[str, float] = {}
-    for h in hits:
-        if h.rule.weight < 0:
-            damp[h.rule.id] = h.rule.weight
-        else:
-            by_family.setdefault(h.rule.signal, {})[h.rule.id] = h.rule.weight
-    totals: dict[str, float] = {}
-    for family, weights in by_family.items():
-        ordered = sorted(weights.values(), reverse=True)
-        totals[family] = sum(w * _DIMINISH**k for k, w in enumerate(ordered))
-    factor = 1.0
-    for w in damp.values():
-        factor *= 1.0 - min(-w, 0.95)
-    return totals, factor
-
-
-def _evaluate(hits: list[_Hit], combos: Sequence[Combo]) -> tuple[float, Category | None]:
-    """Score one window: (family totals + combo bonuses) x dampening factor, clamped to [0, 1]."""
-    totals, factor = _family_totals(hits)
-    raw = sum(totals.values())
-    for combo in combos:
-        if all(totals.get(s, 0.0) > 0 for s in combo.signals):
-            raw += combo.bonus
-    # The category is the one argued for by the most evidence (distinct rules, summed).
-    per_rule = {h.rule.id: h.rule for h in hits if h.rule.weight > 0 and h.rule.category is not None}
-    per_category: dict[Category, float] = {}
-    for rule in per_rule.values():
-        assert rule.category is not None
-        per_category[rule.category] = per_category.get(rule.category, 0.0) + rule.weight
-    category = max(_CATEGORY_ORDER, key=lambda c: per_category.get(c, 0.0)) if per_category else None
-    return min(max(raw * factor, 0.0), 1.0), category
+    def _evaluate(self, rules: Sequence[Rule]) -> tuple[float, Category | None]:
+        """Score one window from its distinct rules: (family totals + combos) x dampening, in [0, 1]."""
+        by_family: dict[str, list[float]] = {}
+        factor = 1.0
+        per_category: dict[Category, float] = {}
+        for rule in rules:
+            if rule.weight < 0:
+                factor *= 1.0 - min(-rule.weight, 0.95)
+                continue
+            by_family.setdefault(rule.signal, []).append(rule.weight)
+            if rule.category is not None:
+                per_category[rule.category] = per_category.get(rule.category, 0.0) + rule.weight
+        raw = 0.0
+        for weights in by_family.values():
+            weights.sort(reverse=True)
+            raw += sum(w * _DIMINISH**k for k, w in enumerate(weights))
+        present = by_family.keys()
+        for signals, bonus in self._combos:
+            if signals <= present:
+                raw += bonus
+        # The category is the one argued for by the most evidence (distinct rules, summed).
+        category = max(_CATEGORY_ORDER, key=lambda c: per_category.get(c, 0.0)) if per_category else None
+        return min(max(raw * factor, 0.0), 1.0), category
 
 
 @lru_cache(maxsize=1)

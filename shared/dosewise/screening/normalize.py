@@ -71,7 +71,6 @@ def _skeleton_char(cp: int) -> str:
 
 _FOLD = _FoldTable()
 _SKELETON = _SkeletonTable()
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 # One pass finds every squeeze edit; the branches are exclusive at any position.
 #  run:   single letters separated by 1-3 separator chars ("s.h.r.o.o.m.s", "d m", "p-l-u-g").
@@ -148,17 +147,39 @@ def _merge(edits: list[Edit]) -> list[Edit]:
     return merged
 
 
-def _table_edits(text: str, table: dict[int, str]) -> list[Edit]:
-    """Edits made by translating `text` with a table whose ASCII entries are all one character."""
+class _MarkTable(dict[int, str]):
+    """Code point -> itself when its translation in `table` is one character, else a NUL mark.
+
+    Translating with it keeps the length and shows where a translation changes lengths, so edits
+    are found by one C-level pass instead of a Python loop over every character.
+    """
+
+    def __init__(self, table: dict[int, str]) -> None:
+        super().__init__()
+        self.table = table
+
+    def __missing__(self, cp: int) -> str:
+        value = chr(cp) if cp and len(self.table[cp]) == 1 else "\x00"
+        if len(self) < _TABLE_LIMIT:
+            self[cp] = value
+        return value
+
+
+_MARKS = re.compile("\x00+")
+_FOLD_MARKS = _MarkTable(_FOLD)
+_SKELETON_MARKS = _MarkTable(_SKELETON)
+
+
+def _table_edits(text: str, marks: _MarkTable) -> list[Edit]:
+    """Edits made by translating `text` with `marks.table`: one edit per run of changed characters."""
     edits: list[Edit] = []
-    shift = 0
-    for m in _NON_ASCII.finditer(text):
-        i = m.start()
-        n = len(table[ord(text[i])])
-        if n != 1:
-            edits.append(Edit(i + shift, i + shift + n, i, i + 1))
-            shift += n - 1
-    return _merge(edits)
+    shift = 0  # output offset minus input offset so far
+    for m in _MARKS.finditer(text.translate(marks)):
+        start, end = m.span()
+        width = len(text[start:end].translate(marks.table))
+        edits.append(Edit(start + shift, start + shift + width, start, end))
+        shift += width - (end - start)
+    return edits
 
 
 def fold(text: str) -> str:
@@ -226,55 +247,80 @@ def deleet(text: str) -> str:
 
 
 class Views:
-    """The views of one message; `text(view)` and `span(view, start, end)` -> original offsets."""
+    """The views of one message; `text(view)` and `span(view, start, end)` -> original offsets.
 
-    __slots__ = ("_maps", "_stage_inputs", "original", "texts")
+    ``fold`` and ``skeleton`` are built at once; ``squeezed`` and ``deleet`` on first use, or never
+    when the caller knows (from a cheap sentinel search) that they equal the skeleton.
+    """
+
+    __slots__ = ("_leet", "_maps", "_original", "_texts")
 
     def __init__(self, original: str) -> None:
-        self.original = original
+        self._original = original
         folded = fold(original)
-        skel = skeleton(folded)
-        leet = deleet(skel)
-        self.texts: dict[str, str] = {
-            "fold": folded,
-            "skeleton": skel,
-            "squeezed": squeeze(skel),
-            "deleet": squeeze(leet) if leet != skel else "",
-        }
-        if not self.texts["deleet"]:
-            self.texts["deleet"] = self.texts["squeezed"]
-        self._stage_inputs = (original, folded, skel, leet)
+        self._texts: dict[str, str] = {"fold": folded, "skeleton": skeleton(folded)}
+        self._leet: str | None = None
         self._maps: dict[str, StageMap] = {}
 
     def text(self, view: str) -> str:
         """The text of one view."""
-        return self.texts[view]
+        found = self._texts.get(view)
+        if found is None:
+            skel = self._texts["skeleton"]
+            if view == "squeezed":
+                found = squeeze(skel)
+            elif view == "deleet":
+                self._leet = deleet(skel)
+                found = squeeze(self._leet) if self._leet != skel else self.text("squeezed")
+            else:
+                raise KeyError(view)
+            self._texts[view] = found
+        return found
+
+    def assume_unchanged(self, view: str) -> None:
+        """Record that `view` equals the view it is derived from (the caller checked it cannot differ)."""
+        if view == "squeezed":
+            self._texts["squeezed"] = self._texts["skeleton"]
+            self._maps["squeezed"] = _IDENTITY
+        elif view == "deleet":
+            self._leet = self._texts["skeleton"]
+            self._texts["deleet"] = self.text("squeezed")
 
     def _map(self, stage: str) -> StageMap:
         found = self._maps.get(stage)
         if found is None:
-            original, folded, skel, leet = self._stage_inputs
             if stage == "fold":
-                edits = [] if original.isascii() else _table_edits(original, _FOLD)
+                original = self._original
+                found = _IDENTITY if original.isascii() else StageMap(_table_edits(original, _FOLD_MARKS))
             elif stage == "skeleton":
-                edits = [] if folded.isascii() else _table_edits(folded, _SKELETON)
+                folded = self._texts["fold"]
+                found = _IDENTITY if folded.isascii() else StageMap(_table_edits(folded, _SKELETON_MARKS))
             elif stage == "squeezed":
-                edits = squeeze_edits(skel)
+                found = StageMap(squeeze_edits(self._texts["skeleton"]))
             else:
-                edits = squeeze_edits(leet)
-            found = self._maps[stage] = StageMap(edits)
+                self.text("deleet")
+                assert self._leet is not None
+                found = (
+                    self._map("squeezed")
+                    if self._leet == self._texts["skeleton"]
+                    else StageMap(squeeze_edits(self._leet))
+                )
+            self._maps[stage] = found
         return found
 
     def span(self, view: str, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of a view back to the original text."""
-        stages = {
-            "fold": ("fold",),
-            "skeleton": ("skeleton", "fold"),
-            "squeezed": ("squeezed", "skeleton", "fold"),
-            "deleet": ("deleet", "skeleton", "fold"),
-        }[view]
-        for stage in stages:
+        for stage in _CHAINS[view]:
             m = self._map(stage)
             start, end = m.start(start), m.end(end)
             end = max(end, start)
         return start, end
+
+
+_IDENTITY = StageMap([])
+_CHAINS = {
+    "fold": ("fold",),
+    "skeleton": ("skeleton", "fold"),
+    "squeezed": ("squeezed", "skeleton", "fold"),
+    "deleet": ("deleet", "skeleton", "fold"),
+}
