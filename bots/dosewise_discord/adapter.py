@@ -219,6 +219,8 @@ class DiscordAdapter:
             await _tell(interaction, f"Unknown review action {action_name!r}; nothing changed.")
             return
         request = translate.review_request(flag_id, action, moderator, self.default_timeout_seconds)
+        # A busy store must not let Discord's 3-second deadline expire and show "interaction failed".
+        await interaction.response.defer()
         try:
             outcome = await self.core.review(request)
         except DosewiseError as exc:
@@ -226,7 +228,7 @@ class DiscordAdapter:
             return
         flag = outcome.flag
         embed = render.alert_embed(flag, escalation=outcome.escalation, outcome=outcome)
-        await interaction.response.edit_message(embed=embed, view=None)
+        await interaction.edit_original_response(embed=embed, view=None)
         notes = await actions.carry_out(self.client, outcome)
         if notes:
             embed = render.alert_embed(flag, escalation=outcome.escalation, outcome=outcome, notes=notes)
@@ -261,6 +263,7 @@ class DiscordAdapter:
             await _tell(interaction, "Reports work in servers only.")
             return
         request = translate.report_request(interaction, message, self.config.moderator_roles)
+        await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             outcome = await self.core.report(request)
         except DosewiseError as exc:

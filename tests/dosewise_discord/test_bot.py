@@ -17,6 +17,8 @@ OFFER = "selling shrooms, dm me on telegram, discreet shipping, pay with crypto"
 REQUEST = "anyone know where to buy acid? dm me"
 CLEAN = "I read the placebo study, interesting"
 CALLBACK = r"/interactions/\d+/[^/]+/callback"
+ORIGINAL = r"/webhooks/\d+/[^/]+/messages/@original"
+FOLLOWUP = r"/webhooks/\d+/[^/]+"
 
 
 def alert_path(fake: FakeDiscord) -> str:
@@ -51,6 +53,15 @@ async def click(fake: FakeDiscord, bot: RunningClient, user: Any, message_id: in
     await asyncio.sleep(0)
     await fake.click(user, message_id, custom_id)
     await waiter
+
+
+def alert_edits(fake: FakeDiscord, since: int) -> list[dict[str, Any]]:
+    """The embeds of every edit of the clicked alert (`@original` of the click) since `since`, in order."""
+    return [r.body["embeds"][0] for r in fake.calls("PATCH", ORIGINAL) if fake.requests.index(r) >= since]
+
+
+def fields_of(embed: dict[str, Any]) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in embed["fields"]}
 
 
 async def screened(running: RunningClient, message_id: int) -> Any:
@@ -183,15 +194,17 @@ async def test_moderator_delete_click(fake: FakeDiscord, bot: RunningClient) -> 
     since = len(fake.requests)
     await click(fake, bot, fake.bob, int(alert["id"]), f"dosewise:flag:{flag_id}:delete")
     callback = await fake.wait_for_request("POST", CALLBACK, since=since)
-    assert callback.body["type"] == 7  # the alert itself is edited
-    assert callback.body["data"]["components"] == []
-    review = {f["name"]: f["value"] for f in callback.body["data"]["embeds"][0]["fields"]}["Review"]
+    assert callback.body["type"] == 6  # deferred: the store may be slow, the alert is edited next
+    first_edit = await fake.wait_for_request("PATCH", ORIGINAL, since=since)
+    assert first_edit.body["components"] == []
+    review = fields_of(first_edit.body["embeds"][0])["Review"]
     assert f"by <@{fake.bob.id}>" in review and "delete" in review
-    await fake.wait_for_request("DELETE", rf"/channels/{fake.general_id}/messages/{message['id']}", since=since)
-    report = await fake.wait_for_request("PATCH", r"/webhooks/\d+/[^/]+/messages/@original", since=since)
-    actions = {f["name"]: f["value"] for f in report.body["embeds"][0]["fields"]}["Actions"]
-    assert actions == "Message deleted."
+    assert "Actions" not in fields_of(first_edit.body["embeds"][0])
+    deleted = await fake.wait_for_request("DELETE", rf"/channels/{fake.general_id}/messages/{message['id']}")
+    assert fake.requests.index(deleted) > fake.requests.index(first_edit)  # who did what is shown first
+    assert fields_of(alert_edits(fake, since)[-1])["Actions"] == "Message deleted."
     assert fake.messages[int(alert["id"])]["components"] == []
+    assert fields_of(fake.messages[int(alert["id"])]["embeds"][0])["Actions"] == "Message deleted."
     flag = await bot.core.get_flag(flag_id)
     assert flag.status is FlagStatus.UPHELD and flag.action is ModAction.DELETE
     assert flag.reviewed_by is not None and flag.reviewed_by.id == str(fake.bob.id)
@@ -208,8 +221,7 @@ async def test_manage_messages_member_times_out(fake: FakeDiscord, bot: RunningC
     patch = await fake.wait_for_request("PATCH", rf"/guilds/{fake.guild_id}/members/{fake.alice.id}", since=since)
     assert patch.body["communication_disabled_until"]
     assert unquote(patch.headers["X-Audit-Log-Reason"]) == f"Dosewise flag #{flag_id}: timeout by Carol"
-    report = await fake.wait_for_request("PATCH", r"/webhooks/\d+/[^/]+/messages/@original", since=since)
-    assert "timed out for 30 min" in report.body["embeds"][0]["fields"][-1]["value"]
+    assert "timed out for 30 min" in fields_of(alert_edits(fake, since)[-1])["Actions"]
     assert fake.timeouts[fake.alice.id]
 
 
@@ -240,15 +252,14 @@ async def test_second_review_changes_nothing(fake: FakeDiscord, bot: RunningClie
     _, alert = await flagged_alert(fake, bot)
     flag_id = flag_id_of(alert)
     await click(fake, bot, fake.bob, int(alert["id"]), f"dosewise:flag:{flag_id}:dismiss")
-    await fake.wait_for_request("POST", CALLBACK, lambda r: r.body["type"] == 7)
     since = len(fake.requests)
     # A second click on a stale copy of the alert (e.g. another moderator's client).
     fake.messages[int(alert["id"])] = alert
     await click(fake, bot, fake.carol, int(alert["id"]), f"dosewise:flag:{flag_id}:ban")
-    callback = await fake.wait_for_request("POST", CALLBACK, since=since)
-    assert callback.body["data"]["flags"] & EPHEMERAL
-    assert "already dismissed" in callback.body["data"]["content"]
-    assert not fake.bans
+    answer = await fake.wait_for_request("POST", FOLLOWUP, since=since)
+    assert answer.body["flags"] & EPHEMERAL
+    assert "already dismissed" in answer.body["content"]
+    assert not fake.bans and not alert_edits(fake, since)
 
 
 async def test_missing_permission_is_said_in_the_alert(fake: FakeDiscord, bot: RunningClient) -> None:
@@ -256,8 +267,7 @@ async def test_missing_permission_is_said_in_the_alert(fake: FakeDiscord, bot: R
     fake.fail("DELETE", rf"/channels/{fake.general_id}/messages/{message['id']}", 403)
     since = len(fake.requests)
     await click(fake, bot, fake.bob, int(alert["id"]), f"dosewise:flag:{flag_id_of(alert)}:delete")
-    report = await fake.wait_for_request("PATCH", r"/webhooks/\d+/[^/]+/messages/@original", since=since)
-    actions = {f["name"]: f["value"] for f in report.body["embeds"][0]["fields"]}["Actions"]
+    actions = fields_of(alert_edits(fake, since)[-1])["Actions"]
     assert "Could not delete the message" in actions and "Manage Messages" in actions and "403" in actions
     assert int(message["id"]) in fake.messages
 
@@ -267,8 +277,7 @@ async def test_member_left_before_timeout(fake: FakeDiscord, bot: RunningClient)
     fake.fail("GET", rf"/guilds/{fake.guild_id}/members/{fake.alice.id}", 404)
     since = len(fake.requests)
     await click(fake, bot, fake.bob, int(alert["id"]), f"dosewise:flag:{flag_id_of(alert)}:timeout")
-    report = await fake.wait_for_request("PATCH", r"/webhooks/\d+/[^/]+/messages/@original", since=since)
-    assert "no longer a member" in report.body["embeds"][0]["fields"][-1]["value"]
+    assert "no longer a member" in fields_of(alert_edits(fake, since)[-1])["Actions"]
 
 
 async def test_report_context_menu(fake: FakeDiscord, bot: RunningClient) -> None:
@@ -277,8 +286,10 @@ async def test_report_context_menu(fake: FakeDiscord, bot: RunningClient) -> Non
     since = len(fake.requests)
     await fake.context_menu(fake.alice, "Report to moderators", int(message["id"]))
     callback = await fake.wait_for_request("POST", CALLBACK, since=since)
-    assert callback.body["type"] == 4 and callback.body["data"]["flags"] & EPHEMERAL
-    assert "moderators have been told" in callback.body["data"]["content"]
+    assert callback.body["type"] == 5 and callback.body["data"]["flags"] & EPHEMERAL  # private "thinking…"
+    thanks = await fake.wait_for_request("POST", FOLLOWUP, since=since)
+    assert thanks.body["flags"] & EPHEMERAL
+    assert "moderators have been told" in thanks.body["content"]
     posted = await fake.wait_for_request("POST", alert_path(fake), since=since)
     embed = posted.body["embeds"][0]
     assert embed["title"].endswith("Reported message")
@@ -343,8 +354,7 @@ async def test_buttons_work_after_a_restart(tmp_path: Path, fake: FakeDiscord) -
         flag_id = flag_id_of(alert)
         since = len(fake.requests)
         await click(fake, second, fake.bob, int(alert["id"]), f"dosewise:flag:{flag_id}:delete")
-        callback = await fake.wait_for_request("POST", CALLBACK, since=since)
-        assert callback.body["type"] == 7
+        assert "delete" in fields_of(alert_edits(fake, since)[0])["Review"]
         await fake.wait_for_request("DELETE", rf"/channels/{fake.general_id}/messages/{message['id']}", since=since)
         assert (await second.core.get_flag(flag_id)).action is ModAction.DELETE
     finally:
