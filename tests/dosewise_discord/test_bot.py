@@ -386,3 +386,25 @@ async def test_sharded_client_connects_every_shard(tmp_path: Path, fake: FakeDis
         await flagged_alert(fake, running)
     finally:
         await stop_bot(running)
+
+
+async def test_embed_unfurl_updates_are_not_edits(fake: FakeDiscord, bot: RunningClient) -> None:
+    # Discord sends MESSAGE_UPDATE without an edit time when a link preview appears: not a member's edit.
+    old = fake.message_payload(fake.general_id, fake.alice, OFFER)
+    fake.messages[int(old["id"])] = old
+    await fake.dispatch("MESSAGE_UPDATE", old)
+    clean = await fake.send_message(fake.alice, CLEAN)
+    await screened(bot, int(clean["id"]))
+    assert not fake.calls("POST", alert_path(fake))
+    assert not await bot.core.flags()
+
+
+async def test_unknown_button_action_changes_nothing(fake: FakeDiscord, bot: RunningClient) -> None:
+    _, alert = await flagged_alert(fake, bot)
+    flag_id = flag_id_of(alert)
+    fake.messages[int(alert["id"])]["components"][0]["components"][0]["custom_id"] = f"dosewise:flag:{flag_id}:nuke"
+    since = len(fake.requests)
+    await click(fake, bot, fake.bob, int(alert["id"]), f"dosewise:flag:{flag_id}:nuke")
+    answer = await fake.wait_for_request("POST", CALLBACK, since=since)
+    assert answer.body["data"]["flags"] & EPHEMERAL and "Unknown review action" in answer.body["data"]["content"]
+    assert (await bot.core.get_flag(flag_id)).status is FlagStatus.OPEN
