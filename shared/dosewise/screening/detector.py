@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ DEFAULT_FLAG_THRESHOLD = 0.5
 # without letting a hostile 40,000-character message produce an unbounded list.
 _MAX_HITS_PER_RULE = 24
 _MAX_REASONS = 24
+# Texts up to this length may be searched with Python's backtracking `re` to locate spans.
+_SHORT_TEXT = 1000
 # Later distinct rules of one family count for less: five ways of saying "dm me" are one signal.
 _DIMINISH = 0.5
 _CATEGORY_ORDER = (Category.OFFER, Category.REQUEST, Category.REFERRAL, Category.LOGISTICS)
@@ -69,6 +72,7 @@ class Detector:
         self.pack = pack
         self.flag_threshold = flag_threshold
         self._combos = tuple((frozenset(c.signals), c.bonus) for c in pack.combos)
+        self._py_regexes: dict[tuple[str, str], re.Pattern[str] | None] = {}
         self._groups: dict[tuple[str, ...], _SetGroup | None] = {run: self._compile_group(run) for run in _view_runs()}
         phrases = [p.strip() for p in allowlist if p.strip()]
         self._allow = (
@@ -100,8 +104,8 @@ class Detector:
         opts.log_errors = False
         opts.max_mem = 256 << 20
         matcher = re2.Set.SearchSet(opts)
-        for rule, view in entries:
-            matcher.Add(rule.sources_by_view[view] if rule is not None else _SENTINELS[view])
+        for entry_rule, view in entries:
+            matcher.Add(entry_rule.sources_by_view[view] if entry_rule is not None else _SENTINELS[view])
         matcher.Compile()
         return _SetGroup(matcher, tuple(entries))
 
@@ -119,7 +123,7 @@ class Detector:
         short = len(text) <= 2 * self.pack.window
         if short and self._allow is None:
             # Fast path: a short message is one window, so its score needs no spans at all.
-            score, category = self._evaluate([rule for rule, _ in matched.values()])
+            score, _ = self._evaluate([rule for rule, _ in matched.values()], with_category=False)
             if round(score, 3) < self.flag_threshold and not explain:
                 return Verdict(flagged=False, score=round(score, 3))
         hits = self._hits(views, matched)
@@ -183,7 +187,12 @@ class Detector:
         """Every match of every rule that fired, in original offsets, allowlisted spans removed."""
         hits: list[_Hit] = []
         for rule, view in matched.values():
-            for n, m in enumerate(rule.regex_by_view[view].finditer(views.text(view))):
+            text = views.text(view)
+            # Short texts use Python's `re` for positions (several times faster per call than the
+            # RE2 wrapper); its worst case is bounded by the length cap. Long texts stay on RE2.
+            regex = self._short_regex(rule, view) if len(text) <= _SHORT_TEXT else None
+            finder = regex.finditer(text) if regex is not None else rule.regex_by_view[view].finditer(text)
+            for n, m in enumerate(finder):
                 if n >= _MAX_HITS_PER_RULE:
                     break
                 if m.end() > m.start():
@@ -194,6 +203,16 @@ class Detector:
             hits = self._drop_allowlisted(views, hits)
         hits.sort(key=lambda h: (h.start, h.end))
         return hits
+
+    def _short_regex(self, rule: Rule, view: str) -> re.Pattern[str] | None:
+        """The rule's pattern for `view` compiled by Python `re` (None if `re` cannot read it)."""
+        key = (rule.id, view)
+        if key not in self._py_regexes:
+            try:
+                self._py_regexes[key] = re.compile(rule.sources_by_view[view], re.ASCII)
+            except re.error:
+                self._py_regexes[key] = None
+        return self._py_regexes[key]
 
     def _drop_allowlisted(self, views: Views, hits: list[_Hit]) -> list[_Hit]:
         assert self._allow is not None
@@ -222,29 +241,38 @@ class Detector:
                 best = (score, category, sorted(chosen, key=lambda x: (x.start, x.end)))
         return best
 
-    def _evaluate(self, rules: Sequence[Rule]) -> tuple[float, Category | None]:
+    def _evaluate(self, rules: Sequence[Rule], with_category: bool = True) -> tuple[float, Category | None]:
         """Score one window from its distinct rules: (family totals + combos) x dampening, in [0, 1]."""
         by_family: dict[str, list[float]] = {}
         factor = 1.0
-        per_category: dict[Category, float] = {}
         for rule in rules:
             if rule.weight < 0:
                 factor *= 1.0 - min(-rule.weight, 0.95)
-                continue
-            by_family.setdefault(rule.signal, []).append(rule.weight)
-            if rule.category is not None:
-                per_category[rule.category] = per_category.get(rule.category, 0.0) + rule.weight
+            elif rule.signal in by_family:
+                by_family[rule.signal].append(rule.weight)
+            else:
+                by_family[rule.signal] = [rule.weight]
         raw = 0.0
         for weights in by_family.values():
-            weights.sort(reverse=True)
-            raw += sum(w * _DIMINISH**k for k, w in enumerate(weights))
+            if len(weights) == 1:
+                raw += weights[0]
+            else:
+                weights.sort(reverse=True)
+                raw += sum(w * _DIMINISH**k for k, w in enumerate(weights))
         present = by_family.keys()
         for signals, bonus in self._combos:
             if signals <= present:
                 raw += bonus
+        score = min(max(raw * factor, 0.0), 1.0)
+        if not with_category:
+            return score, None
         # The category is the one argued for by the most evidence (distinct rules, summed).
+        per_category: dict[Category, float] = {}
+        for rule in rules:
+            if rule.weight > 0 and rule.category is not None:
+                per_category[rule.category] = per_category.get(rule.category, 0.0) + rule.weight
         category = max(_CATEGORY_ORDER, key=lambda c: per_category.get(c, 0.0)) if per_category else None
-        return min(max(raw * factor, 0.0), 1.0), category
+        return score, category
 
 
 @lru_cache(maxsize=1)

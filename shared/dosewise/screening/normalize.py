@@ -135,6 +135,32 @@ class StageMap:
         return e.in_end + (p - e.out_end)
 
 
+class _KeptMap:
+    """Maps offsets of a stage that only deletes characters, from the list of kept input offsets.
+
+    Used instead of edits when deletions are many and scattered (hostile zero-width padding), where
+    one list comprehension is cheaper than one edit per run.
+    """
+
+    __slots__ = ("_kept", "_n")
+
+    def __init__(self, kept: list[int], n: int) -> None:
+        self._kept = kept
+        self._n = n
+
+    def start(self, p: int) -> int:
+        """Input offset of the character that produced output character `p`."""
+        return self._kept[p] if p < len(self._kept) else self._n
+
+    def end(self, p: int) -> int:
+        """Input offset just after the character that produced output character `p - 1`."""
+        return self._kept[p - 1] + 1 if p > 0 else 0
+
+
+# Past this many deleted characters the skeleton map is built as a _KeptMap.
+_MANY_DELETIONS = 256
+
+
 def _merge(edits: list[Edit]) -> list[Edit]:
     """Join edits that touch in the input, so each output offset falls in at most one edit."""
     merged: list[Edit] = []
@@ -260,7 +286,7 @@ class Views:
         folded = fold(original)
         self._texts: dict[str, str] = {"fold": folded, "skeleton": skeleton(folded)}
         self._leet: str | None = None
-        self._maps: dict[str, StageMap] = {}
+        self._maps: dict[str, StageMap | _KeptMap] = {}
 
     def text(self, view: str) -> str:
         """The text of one view."""
@@ -286,15 +312,14 @@ class Views:
             self._leet = self._texts["skeleton"]
             self._texts["deleet"] = self.text("squeezed")
 
-    def _map(self, stage: str) -> StageMap:
+    def _map(self, stage: str) -> StageMap | _KeptMap:
         found = self._maps.get(stage)
         if found is None:
             if stage == "fold":
                 original = self._original
                 found = _IDENTITY if original.isascii() else StageMap(_table_edits(original, _FOLD_MARKS))
             elif stage == "skeleton":
-                folded = self._texts["fold"]
-                found = _IDENTITY if folded.isascii() else StageMap(_table_edits(folded, _SKELETON_MARKS))
+                found = self._skeleton_map(self._texts["fold"])
             elif stage == "squeezed":
                 found = StageMap(squeeze_edits(self._texts["skeleton"]))
             else:
@@ -307,6 +332,15 @@ class Views:
                 )
             self._maps[stage] = found
         return found
+
+    @staticmethod
+    def _skeleton_map(folded: str) -> StageMap | _KeptMap:
+        if folded.isascii():
+            return _IDENTITY
+        marked = folded.translate(_SKELETON_MARKS)
+        if marked.count("\x00") > _MANY_DELETIONS:
+            return _KeptMap([i for i, c in enumerate(marked) if c != "\x00"], len(folded))
+        return StageMap(_table_edits(folded, _SKELETON_MARKS))
 
     def span(self, view: str, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of a view back to the original text."""

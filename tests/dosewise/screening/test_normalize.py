@@ -55,3 +55,14 @@ def test_spans_map_back_to_the_original(original: str, view: str, word: str, exp
     start = views.text(view).index(word)
     s, e = views.span(view, start, start + len(word))
     assert original[s:e] == expected
+
+
+def test_spans_through_heavy_zero_width_padding() -> None:
+    """Hundreds of invisible characters switch the skeleton to its kept-offsets map."""
+    original = "\u200b".join("hello world ") * 40 + "sel\u200bling caps"
+    views = Views(original)
+    skel = views.text("skeleton")
+    start = skel.index("selling")
+    s, e = views.span("skeleton", start, start + len("selling caps"))
+    assert original[s:e] == "sel\u200bling caps"
+    assert views.span("skeleton", 0, 5) == (0, len("\u200b".join("hello")))
