@@ -53,7 +53,8 @@ class Policy:
 class DiscordSettings:
     """Discord adapter configuration (the token comes from DISCORD_TOKEN)."""
 
-    token: str = ""
+    # repr=False: a logged Settings object must never print a secret.
+    token: str = field(default="", repr=False)
     mod_channel: str = ""
     moderator_roles: tuple[str, ...] = ()
     shard_count: int | None = None
@@ -72,10 +73,10 @@ class SlackSettings:
     mod_channel: str = ""
     moderators: tuple[str, ...] = ()
     answer_in_channel: bool = False
-    bot_token: str = ""
-    signing_secret: str = ""
-    app_token: str = ""
-    admin_token: str = ""
+    bot_token: str = field(default="", repr=False)
+    signing_secret: str = field(default="", repr=False)
+    app_token: str = field(default="", repr=False)
+    admin_token: str = field(default="", repr=False)
     api_url: str = ""
 
 

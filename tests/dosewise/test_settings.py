@@ -120,3 +120,17 @@ def test_shard_ids_need_a_shard_count(tmp_path: Path) -> None:
     assert found == [
         f"{tmp_path / 'config.yaml'}: discord.shard_ids: needs shard_count, and every id must be below it"
     ]
+
+
+def test_secrets_never_appear_in_the_printed_settings(tmp_path: Path) -> None:
+    env = {
+        "DISCORD_TOKEN": "discord-secret-1",
+        "SLACK_BOT_TOKEN": "xoxb-secret-2",
+        "SLACK_SIGNING_SECRET": "signing-secret-3",
+        "SLACK_APP_TOKEN": "xapp-secret-4",
+        "SLACK_ADMIN_TOKEN": "xoxp-secret-5",
+    }
+    settings = load_settings(write(tmp_path, "log_level: DEBUG\n"), env=env)
+    printed = repr(settings) + str(settings)
+    assert settings.slack.signing_secret == "signing-secret-3"
+    assert not [v for v in env.values() if v in printed]
