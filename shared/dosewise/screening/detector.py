@@ -253,16 +253,21 @@ class Detector:
             else:
                 by_family[rule.signal] = [rule.weight]
         raw = 0.0
-        for weights in by_family.values():
+        present: set[str] = set()
+        for family, weights in by_family.items():
             if len(weights) == 1:
-                raw += weights[0]
+                total = weights[0]
             else:
                 weights.sort(reverse=True)
-                raw += sum(w * _DIMINISH**k for k, w in enumerate(weights))
-        present = by_family.keys()
+                total = sum(w * _DIMINISH**k for k, w in enumerate(weights))
+            raw += total
+            if total >= self.pack.combo_min:
+                present.add(family)
         for signals, bonus in self._combos:
             if signals <= present:
                 raw += bonus
+        if self.pack.anchors and self.pack.anchors.isdisjoint(by_family):
+            factor *= self.pack.unanchored_factor
         score = min(max(raw * factor, 0.0), 1.0)
         if not with_category:
             return score, None

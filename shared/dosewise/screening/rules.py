@@ -89,6 +89,11 @@ class RulePack:
     rules: tuple[Rule, ...]
     combos: tuple[Combo, ...]
     window: int
+    # Evidence with none of these families (e.g. "selling" + a price) is about something else.
+    anchors: frozenset[str] = frozenset()
+    unanchored_factor: float = 1.0
+    # A family takes part in combos only from this total on (a weak hint does not earn a bonus).
+    combo_min: float = 0.0
 
 
 def squeeze_pattern(pattern: str) -> str:
@@ -265,12 +270,22 @@ def load_packs(extra: Sequence[Path] = (), include_default: bool = True) -> Rule
     rules: list[Rule] = []
     combos: list[Combo] = []
     window = 160
+    anchors: frozenset[str] = frozenset()
+    unanchored_factor = 1.0
+    combo_min = 0.0
     seen: set[str] = set()
     for name, text in sources:
         data = _read(name, text)
         rules.extend(_rule(name, raw, seen) for raw in data.get("rules") or [])
         combos.extend(_combo(name, raw) for raw in data.get("combos") or [])
         scoring = data.get("scoring") or {}
-        if isinstance(scoring, Mapping) and isinstance(scoring.get("window"), int):
-            window = scoring["window"]
-    return RulePack(tuple(rules), tuple(combos), window)
+        if not isinstance(scoring, Mapping):
+            raise RulePackError(f"{name}: 'scoring' must be a mapping")
+        window = int(scoring.get("window", window))
+        if "anchors" in scoring:
+            if not isinstance(scoring["anchors"], list) or any(a not in SIGNALS for a in scoring["anchors"]):
+                raise RulePackError(f"{name}: scoring: 'anchors' must list known signals")
+            anchors = frozenset(scoring["anchors"])
+        unanchored_factor = float(scoring.get("unanchored_factor", unanchored_factor))
+        combo_min = float(scoring.get("combo_min", combo_min))
+    return RulePack(tuple(rules), tuple(combos), window, anchors, unanchored_factor, combo_min)

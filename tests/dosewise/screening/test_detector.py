@@ -43,6 +43,17 @@ SOURCING = [
     ("je vends des champis, livraison discrète, écris-moi", Category.OFFER),
     ("vendo cogumelos secos, entrego em sp, chama no privado", Category.OFFER),
     ("btc or xmr only, i'll send the wallet address in dm", Category.LOGISTICS),
+    ("anyone plugged in around manchester? need tabs for the weekend", Category.REQUEST),
+    ("menu dropping friday 🍄 tap in before restock sells out, escrow available, vouches in bio", None),
+    ("accepting BTC/XMR/USDT only, cashapp for regulars. caps 30ct for 70", None),
+    ("Stay safe fam! Always test your stuff. PS: clean caps, hmu on tele @safe_dose_supply", None),
+    ("alguém sabe onde comprar cogumelos em BH? pago no pix", Category.REQUEST),
+    ("qui a des champis à vendre sur lyon ? je paie en cash", None),
+    ("wie heeft er paddo's voor me? kan contant betalen in utrecht", Category.REQUEST),
+    ("szukam kogoś kto ogarnie kwas w warszawie", Category.REQUEST),
+    ("where do u guys cop ur micro caps? mine ran dry", Category.REQUEST),
+    ("i'm a grower, been at it 6 yrs, can supply the whole server at a fair price honestly", None),
+    ("anyone willing to share some of their harvest? happy to pay or trade", Category.REQUEST),
 ]
 
 # Messages that must not be flagged: hard negatives, including every false positive fixed.
@@ -63,6 +74,14 @@ ORDINARY = [
     "selling my old road bike, anyone in portland want it cheap?",
     "is 10ug of lsd too much for a first microdose?",
     "took 450ms to load lol, my 5g phone is slow",
+    "Oregon service centers list prices on their sites, my session cost $1200 including the facilitator",
+    "mods: someone is posting 'menu dropping friday' spam with a telegram link, can you ban them?",
+    "selling my old microscope, great for looking at spore prints lol, $80",
+    "please don't buy from people in dms here, I lost $200 to a fake vendor on telegram last year",
+    "Welche Feinwaage nutzt ihr? Meine zeigt nur 0,1g an",
+    "les champis m'ont beaucoup aidé pour l'anxiété, mais j'ai arrêté après 3 mois",
+    "zelle is down again, can't pay my rent lol",
+    "never buy from telegram plugs, they are all scammers, learned the hard way",
     "",
 ]
 

@@ -83,3 +83,9 @@ def test_extra_pack_adds_a_server_term(tmp_path: Path) -> None:
 )
 def test_squeeze_pattern(pattern: str, expected: str) -> None:
     assert squeeze_pattern(pattern) == expected
+
+
+def test_bad_scoring_section_is_rejected(tmp_path: Path) -> None:
+    path = _pack(tmp_path, "scoring:\n  anchors: [vibes]\nrules: []\n")
+    with pytest.raises(RulePackError, match="anchors"):
+        Detector.build(extra_packs=[path])
