@@ -26,7 +26,6 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from dosewise.core import BotCore
 from dosewise.errors import DosewiseError, FlagAlreadyReviewed, NotAModerator
@@ -35,12 +34,11 @@ from dosewise.settings import Settings, SlackSettings
 from dosewise_slack.render import (
     HOME_FLAGS,
     DeleteResult,
-    SlackMessage,
     render_alert,
     render_home,
     render_notice,
-    render_reply,
     render_reviewed,
+    response_body,
 )
 from dosewise_slack.translate import (
     BUTTON_PREFIX,
@@ -64,6 +62,7 @@ GROUP_CACHE_SECONDS = 60.0
 # A failed lookup is retried soon, and until then the user is treated as a non-moderator (fail closed).
 GROUP_FAILURE_SECONDS = 5.0
 SEEN_EVENTS = 10_000
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
 
 def api_base_url(api_url: str) -> str:
@@ -74,6 +73,14 @@ def api_base_url(api_url: str) -> str:
 def make_client(slack: SlackSettings) -> AsyncWebClient:
     """The bot's Web API client; `SLACK_API_URL` (settings.api_url) redirects every call."""
     return AsyncWebClient(token=slack.bot_token or None, base_url=api_base_url(slack.api_url))
+
+
+def api_error(exc: SlackApiError) -> str:
+    """Slack's error code (`channel_not_found`…), or the HTTP status when the body was not JSON."""
+    data = exc.response.data
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return f"HTTP {exc.response.status_code}"
 
 
 def is_group_id(entry: str) -> bool:
@@ -117,7 +124,7 @@ class GroupDirectory:
                 members = frozenset(u for u in users if isinstance(u, str))
                 self._members[group_id] = (self.clock() + self.ttl, members)
             except SlackApiError as exc:
-                log.warning("cannot read user group %s: %s", group_id, exc.response.get("error"))
+                log.warning("cannot read user group %s: %s", group_id, api_error(exc))
                 members = frozenset()
                 self._members[group_id] = (self.clock() + GROUP_FAILURE_SECONDS, members)
             return members
@@ -145,7 +152,8 @@ class SlackBot:
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._seen: OrderedDict[str, None] = OrderedDict()
-        self._verifier = SignatureVerifier(self.slack.signing_secret)
+        # Socket Mode has no signing secret (the websocket is authenticated by the app token).
+        self._verifier = SignatureVerifier(self.slack.signing_secret) if self.slack.signing_secret else None
         self.app = AsyncApp(
             name="dosewise",
             client=self.client,
@@ -184,7 +192,7 @@ class SlackBot:
         except PayloadError as exc:
             log.warning("ignored a malformed Slack %s payload: %s", what, exc)
         except SlackApiError as exc:
-            log.warning("Slack API call failed while handling %s: %s", what, exc.response.get("error"))
+            log.warning("Slack API call failed while handling %s: %s", what, api_error(exc))
         except DosewiseError as exc:
             log.warning("%s: %s", what, exc.user_message)
         except Exception:
@@ -221,7 +229,7 @@ class SlackBot:
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
         try:
-            valid = bool(self.slack.signing_secret) and self._verifier.is_valid(raw, timestamp, signature)
+            valid = self._verifier is not None and self._verifier.is_valid(raw, timestamp, signature)
         except ValueError:  # a timestamp that is not a number
             valid = False
         if not valid:
@@ -288,17 +296,16 @@ class SlackBot:
 
     async def _answer(self, body: dict[str, Any]) -> None:
         request = to_command_request(body)
-        message = render_reply(self.core.answer(request))
         response_type = "in_channel" if self.slack.answer_in_channel else "ephemeral"
-        await self._respond(str(body["response_url"]), message, response_type=response_type)
+        payload = response_body(self.core.answer(request), response_type)
+        await self._respond(str(body["response_url"]), payload)
 
-    async def _respond(self, response_url: str, message: SlackMessage, *, response_type: str = "ephemeral") -> None:
-        webhook = AsyncWebhookClient(url=response_url, session=self._ensure_session())
-        response = await webhook.send_dict(
-            {**message.as_kwargs(), "response_type": response_type, "replace_original": False}
-        )
-        if response.status_code >= 300:
-            log.warning("response_url answered %d: %s", response.status_code, response.body[:200])
+    async def _respond(self, response_url: str, payload: bytes) -> None:
+        # Posted with the pooled session directly: the answer's JSON is rendered once per topic.
+        session = self._ensure_session()
+        async with session.post(response_url, data=payload, headers=JSON_HEADERS) as response:
+            if response.status >= 300:
+                log.warning("response_url answered %d: %s", response.status, (await response.text())[:200])
 
     # -- screening and alerts ----------------------------------------------------------------------
 
@@ -320,7 +327,7 @@ class SlackBot:
         try:
             response = await self.client.chat_getPermalink(channel=ref.channel_id, message_ts=ref.message_id)
         except SlackApiError as exc:
-            log.info("no permalink for %s/%s: %s", ref.channel_id, ref.message_id, exc.response.get("error"))
+            log.info("no permalink for %s/%s: %s", ref.channel_id, ref.message_id, api_error(exc))
             return ""
         link = response.get("permalink")
         return link if isinstance(link, str) else ""
@@ -332,7 +339,7 @@ class SlackBot:
         try:
             await self.client.chat_delete(token=self.slack.admin_token, channel=ref.channel_id, ts=ref.message_id)
         except SlackApiError as exc:
-            error = str(exc.response.get("error") or "unknown error")
+            error = api_error(exc)
             if error == "message_not_found":
                 return DeleteResult.ALREADY_GONE, ""
             log.warning("could not delete message %s/%s: %s", ref.channel_id, ref.message_id, error)

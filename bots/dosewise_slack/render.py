@@ -8,6 +8,8 @@ unfurl in the moderators' channel.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -238,6 +240,14 @@ def render_reply(reply: Reply) -> SlackMessage:
         text=clip_escaped(fallback or "Dosewise", FALLBACK_LIMIT),
         blocks=cap_blocks(blocks, note="…the rest did not fit in one Slack message."),
     )
+
+
+@functools.lru_cache(maxsize=512)
+def response_body(reply: Reply, response_type: str = "ephemeral") -> bytes:
+    """The JSON posted to a response_url for an answer; cached, as members ask the same few topics."""
+    message = render_reply(reply)
+    body = {**message.as_kwargs(), "response_type": response_type, "replace_original": False}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def render_notice(text: str) -> SlackMessage:

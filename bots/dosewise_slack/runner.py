@@ -50,12 +50,13 @@ async def run_slack(core: BotCore, settings: Settings, port: int | None = None) 
     try:
         if slack.mode == "socket":
             handler = AsyncSocketModeHandler(bot.app, app_token=slack.app_token, web_client=bot.client)
-            await handler.connect_async()
+            # slack_bolt leaves these two methods unannotated.
+            await handler.connect_async()  # type: ignore[no-untyped-call]
             log.info("Slack Socket Mode: connected")
             try:
                 await asyncio.Event().wait()
             finally:
-                await handler.close_async()
+                await handler.close_async()  # type: ignore[no-untyped-call]
         else:
             runner = await serve_http(bot, slack.host, slack.port if port is None else port, slack.path)
             try:

@@ -46,6 +46,8 @@ class FakeSlack:
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     port: int = 0
+    # Called with the key of every response_url post (the benchmark awaits answers with it).
+    on_respond: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -57,7 +59,7 @@ class FakeSlack:
 
     async def start(self) -> FakeSlack:
         app = web.Application()
-        app.router.add_post("/api/{method}", self._api)
+        app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
         app.router.add_get("/ws", self._websocket)
         self._runner = web.AppRunner(app, access_log=None)
@@ -210,7 +212,10 @@ class FakeSlack:
     # -- response_url ------------------------------------------------------------------------------
 
     async def _respond(self, request: web.Request) -> web.Response:
-        self.responses.append((request.match_info["key"], await request.json()))
+        key = request.match_info["key"]
+        self.responses.append((key, await request.json()))
+        if self.on_respond is not None:
+            self.on_respond(key)
         await self._notify()
         return web.Response(text="ok")
 
