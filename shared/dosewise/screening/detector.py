@@ -268,7 +268,7 @@ class Detector:
                 raw += bonus
         if self.pack.anchors and self.pack.anchors.isdisjoint(by_family):
             factor *= self.pack.unanchored_factor
-        score = min(max(raw * factor, 0.0), 1.0)
+        score = min(max(min(raw, self.pack.saturation) * factor, 0.0), 1.0)
         if not with_category:
             return score, None
         # The category is the one argued for by the most evidence (distinct rules, summed).

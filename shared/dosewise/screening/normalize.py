@@ -4,7 +4,9 @@ Views (each built from the one before it):
 
 - ``fold``: per-character NFKC + casefold (fullwidth and mathematical letters become ASCII).
 - ``skeleton``: ``fold`` without format/zero-width characters and combining marks, with Cyrillic,
-  Greek and other lookalikes folded to Latin and accents stripped (``é`` -> ``e``).
+  Greek and other lookalikes folded to Latin and accents stripped (``é`` -> ``e``), and a moderate
+  set of emoji read as the word they stand for (``🔌`` -> `` plug ``, see ``EMOJI_WORDS``), so the
+  lexicon rules cover ``🍄 anyone?`` and ``🟡👨‍🏫`` (golden teacher) without emoji patterns.
 - ``squeezed``: ``skeleton`` with spaced-out letters joined (``s.h.r.o.o.m.s``, ``d m me``),
   symbols inside words dropped (``sh*roo*ms``) and runs of 3+ repeated letters cut to one
   (``shroooooms`` -> ``shroms``). Patterns for this view are squeezed the same way at load time.
@@ -58,6 +60,8 @@ def _skeleton_char(cp: int) -> str:
     ch = chr(cp)
     if cp in _INVISIBLE or unicodedata.category(ch) in ("Cf", "Mn", "Me"):
         return ""
+    if cp in _EMOJI_CODES:
+        return _EMOJI_CODES[cp]
     if cp in CONFUSABLES:
         return CONFUSABLES[cp]
     if cp < 0x80:
@@ -68,6 +72,17 @@ def _skeleton_char(cp: int) -> str:
         return CONFUSABLES.get(ord(base), base)
     return ch
 
+
+# Emoji read as words in the skeleton (with spaces, so word boundaries hold). Person emoji are
+# dropped so that a profession sequence reads as its object (👨‍🏫 -> "teacher").
+EMOJI_WORDS: dict[str, str] = {
+    "🍄": "shrooms", "🔌": "plug", "💊": "pills", "🌵": "cactus", "🍫": "chocolate", "🍬": "candy",
+    "🍭": "candy", "❄": "snow", "🐸": "toad", "🟡": "golden", "🏫": "teacher", "💸": "cash", "💰": "cash",
+    "💵": "cash", "💶": "cash", "💷": "cash", "💴": "cash", "🤑": "cash", "📦": "package", "📬": "package",
+    "📫": "package", "📮": "package", "✉": "mail", "🚚": "delivery", "📩": "dm", "📥": "dm",
+    "👨": "", "👩": "", "🧑": "",
+}  # fmt: skip
+_EMOJI_CODES = {ord(k): f" {v} " if v else "" for k, v in EMOJI_WORDS.items()}
 
 _FOLD = _FoldTable()
 _SKELETON = _SkeletonTable()
@@ -333,12 +348,13 @@ class Views:
             self._maps[stage] = found
         return found
 
-    @staticmethod
-    def _skeleton_map(folded: str) -> StageMap | _KeptMap:
+    def _skeleton_map(self, folded: str) -> StageMap | _KeptMap:
         if folded.isascii():
             return _IDENTITY
         marked = folded.translate(_SKELETON_MARKS)
-        if marked.count("\x00") > _MANY_DELETIONS:
+        marks = marked.count("\x00")
+        # A kept-offset map only describes deletions: not when an emoji became a word.
+        if marks > _MANY_DELETIONS and len(self._texts["skeleton"]) == len(folded) - marks:
             return _KeptMap([i for i, c in enumerate(marked) if c != "\x00"], len(folded))
         return StageMap(_table_edits(folded, _SKELETON_MARKS))
 

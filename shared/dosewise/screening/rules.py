@@ -94,6 +94,8 @@ class RulePack:
     unanchored_factor: float = 1.0
     # A family takes part in combos only from this total on (a weak hint does not earn a bonus).
     combo_min: float = 0.0
+    # Positive evidence is capped here before dampeners multiply it (inf: no cap).
+    saturation: float = float("inf")
 
 
 def squeeze_pattern(pattern: str) -> str:
@@ -273,6 +275,7 @@ def load_packs(extra: Sequence[Path] = (), include_default: bool = True) -> Rule
     anchors: frozenset[str] = frozenset()
     unanchored_factor = 1.0
     combo_min = 0.0
+    saturation = float("inf")
     seen: set[str] = set()
     for name, text in sources:
         data = _read(name, text)
@@ -288,4 +291,5 @@ def load_packs(extra: Sequence[Path] = (), include_default: bool = True) -> Rule
             anchors = frozenset(scoring["anchors"])
         unanchored_factor = float(scoring.get("unanchored_factor", unanchored_factor))
         combo_min = float(scoring.get("combo_min", combo_min))
-    return RulePack(tuple(rules), tuple(combos), window, anchors, unanchored_factor, combo_min)
+        saturation = float(scoring.get("saturation", saturation))
+    return RulePack(tuple(rules), tuple(combos), window, anchors, unanchored_factor, combo_min, saturation)
