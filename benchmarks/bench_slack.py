@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import multiprocessing
+import os
 import statistics
 import tempfile
 import time
@@ -51,7 +52,9 @@ async def _serve(fake_port: int, port_out: Connection, stop_in: Connection) -> N
         gc.collect()
         gc.freeze()
         port_out.send(runner.addresses[0][1])
+        cpu = time.process_time()
         await asyncio.get_running_loop().run_in_executor(None, stop_in.recv)
+        port_out.send(time.process_time() - cpu)
         await runner.cleanup()
         await bot.aclose()
         await core.close()
@@ -121,7 +124,7 @@ async def _load(fake: FakeSlack, port: int) -> tuple[list[float], list[float]]:
     return round_trips, acks
 
 
-async def _run() -> tuple[list[float], list[float], float]:
+async def _run() -> tuple[list[float], list[float], float, float, float]:
     fake = await FakeSlack().start()
     context = multiprocessing.get_context("spawn")
     port_in, port_out = context.Pipe(duplex=False)
@@ -133,23 +136,25 @@ async def _run() -> tuple[list[float], list[float], float]:
         if not await loop.run_in_executor(None, port_in.poll, 60):
             raise RuntimeError("the Slack app did not start")
         port = port_in.recv()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         round_trips, acks = await _load(fake, port)
-        elapsed = time.perf_counter() - started
+        elapsed, load_cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         stop_out.send(True)
+        app_cpu = port_in.recv() if await loop.run_in_executor(None, port_in.poll, 30) else float("nan")
         await loop.run_in_executor(None, server.join, 30)
         if server.is_alive():
             server.terminate()
         await fake.close()
     if fake.unknown:
         raise RuntimeError(f"the app called Web API methods the fake does not know: {fake.unknown}")
-    return round_trips, acks, elapsed
+    return round_trips, acks, elapsed, app_cpu, load_cpu
 
 
 def main() -> None:
     """Run the benchmark and print p50/p99 for the round trip and the ack."""
-    round_trips, acks, elapsed = asyncio.run(_run())
+    round_trips, acks, elapsed, app_cpu, load_cpu = asyncio.run(_run())
+    total = WARMUP + REQUESTS
     p50, p99 = percentile(round_trips, 50), percentile(round_trips, 99)
     verdict = "OK" if p99 <= BUDGET_P99_MS else "OVER BUDGET"
     print(
@@ -159,7 +164,11 @@ def main() -> None:
     )
     print(
         f"  ack only: p50 {percentile(acks, 50):.2f} ms, p99 {percentile(acks, 99):.2f} ms; "
-        f"mean {statistics.fmean(round_trips):.2f} ms; {len(round_trips) / elapsed:,.0f} round trips/s overall"
+        f"mean {statistics.fmean(round_trips):.2f} ms; {total / elapsed:,.0f} round trips/s overall"
+    )
+    print(
+        f"  CPU per round trip: app process {app_cpu / total * 1e6:.0f} µs, "
+        f"load generator + fake Slack {load_cpu / total * 1e6:.0f} µs ({os.cpu_count()} CPUs)"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 from aiohttp import web
@@ -47,6 +48,10 @@ async def run_slack(core: BotCore, settings: Settings, port: int | None = None) 
     if problems:
         raise ConfigError(problems)
     bot = build_bot(core, settings)
+    # Content, rules and the app are built and live forever: keep them out of every GC scan (shorter
+    # collector pauses under load; the benchmark's tail latency drops with it).
+    gc.collect()
+    gc.freeze()
     try:
         if slack.mode == "socket":
             handler = AsyncSocketModeHandler(bot.app, app_token=slack.app_token, web_client=bot.client)

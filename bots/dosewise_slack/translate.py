@@ -23,7 +23,8 @@ from dosewise.models import (
 )
 
 BUTTON_PREFIX = "dosewise:flag:"
-BUTTON_PATTERN = re.compile(r"^dosewise:flag:(\d{1,18}):([a-z]+)$")
+# Negative ids are the core's provisional ids for flags queued while the database was unavailable.
+BUTTON_PATTERN = re.compile(r"^dosewise:flag:(-?\d{1,18}):([a-z]+)$")
 REPORT_CALLBACK_ID = "dosewise_report"
 
 # Message subtypes that carry what a member wrote; everything else (joins, topic changes, bot posts,

@@ -34,6 +34,7 @@ def test_button_ids_round_trip_and_reject_strangers() -> None:
     for action in ModAction:
         assert parse_button_id(button_id(42, action)) == (42, action)
     assert button_id(7, ModAction.DELETE) == "dosewise:flag:7:delete"
+    assert parse_button_id("dosewise:flag:-3:uphold") == (-3, ModAction.UPHOLD)
     for bad in ("dosewise:flag:x:delete", "dosewise:flag:7:explode", "other:7:dismiss", "dosewise:flag:7:"):
         with pytest.raises(PayloadError):
             parse_button_id(bad)
