@@ -10,7 +10,10 @@ import pytest
 from dosewise.models import Category
 from dosewise.screening import Detector, default_detector
 
-DEV_SET = Path(__file__).resolve().parents[2] / "data" / "dev_set.jsonl"
+DATA = Path(__file__).resolve().parents[2] / "data"
+DEV_SET = DATA / "dev_set.jsonl"
+# A second labelled set in other styles (long posts, slang, jargon, seven languages), kept as a regression.
+TUNE_SET = DATA / "screening_tune.jsonl"
 
 # Messages that must be flagged: one per intent, evasion style and language, and every false
 # negative fixed while tuning the pack.
@@ -54,6 +57,49 @@ SOURCING = [
     ("where do u guys cop ur micro caps? mine ran dry", Category.REQUEST),
     ("i'm a grower, been at it 6 yrs, can supply the whole server at a fair price honestly", None),
     ("anyone willing to share some of their harvest? happy to pay or trade", Category.REQUEST),
+    # Written for the generalisation pass (not from any eval set), one group per mechanism:
+    # defanged links, quantity + strain, dead drops, emoji words, private paid sessions, regional and
+    # foreign slang, a buried ask in a long post, spam posing as harm-reduction advice.
+    ("menu + vouches: t . me/fungi_drop_x, serious buyers only", None),
+    ("hit my telegram dot me slash goldiesNZ for the list", None),
+    ("order via shroomshop(at)protonmail, btc only, ships tracked", None),
+    ("hxxps://capsplug[.]shop has the full menu, remove the brackets", None),
+    ("can do an eighth of GT or a zip of B+, meet at the tesco car park, cash", None),
+    ("half oz of apes left, same spot as last time, bring exact change", None),
+    ("got a qp of goldtops going cheap, pick up in Ponsonby", None),
+    ("3g of PE for 40, collection only", None),
+    ("🍄🍄 anyone? 💸 ready, can meet in town", None),
+    ("🔌 needed for 🍫 in melbourne, will pay cash", None),
+    ("who's got 🌵 or 🐸? need it for a ceremony, paying well", None),
+    ("💊💊 restock this friday 📦 worldwide, dm", None),
+    ("I host ceremonies at my house in Brighton, £250 per person, medicine included. message me to book", None),
+    ("unlicensed but experienced guide, I can do a journey in your home for 400 cash incl. the truffles", None),
+    ("hola, alguien que me pase unos honguitos en CDMX? pago por transferencia", None),
+    ("vendo derrumbes secos, entrega en mano en Medellín, escribeme al privado", None),
+    ("alguém tem cogu pra vender em Floripa? pago no pix na hora", None),
+    ("faço chá de cogumelo, 50 reais o copo, chama no zap", None),
+    ("Hat jemand Pilze oder Pappen in Hamburg? Zahle bar, schreib mir per PN", None),
+    ("verkaufe Teile und Pappen, Versand diskret, Bezahlung in XMR", None),
+    ("qqn a des champis ou des buvards sur Paris ? je paie en espèces", None),
+    ("je vends de la taz et des buvards, livraison en main propre", None),
+    ("Iemand paddo's over? Kan betalen via Tikkie, ophalen in Rotterdam", None),
+    ("mam łysiczki na sprzedaż, 5g za 100 zł, odbiór osobisty albo paczkomat", None),
+    ("ktoś ma kwas? płacę blikiem, Kraków", None),
+    (
+        "Long post sorry. I've been microdosing for about a year now, mostly for depression, and it's helped a lot"
+        " with my mood and focus at work. My old connect moved away though, so if anyone in Leeds has libs or cubes"
+        " going, drop me a message, happy to pay whatever. Anyway, hope everyone's week is going well.",
+        None,
+    ),
+    ("anyone holding gummies in Sydney? need some for the weekend, can send via PayID", None),
+    ("the drop is today at 5, usual corner, bring cash", None),
+    ("my mate in Brisbane does caps and MD, message me and I'll put you in touch", None),
+    (
+        "PSA from your friendly HR team: always test your stuff! 🧪 clean B+ caps available,"
+        " tap in via the link in my bio",
+        None,
+    ),
+    ("taking orders for next week, GTs and PE, vouched seller, escrow ok", None),
 ]
 
 # Messages that must not be flagged: hard negatives, including every false positive fixed.
@@ -83,6 +129,37 @@ ORDINARY = [
     "zelle is down again, can't pay my rent lol",
     "never buy from telegram plugs, they are all scammers, learned the hard way",
     "",
+    # Hard negatives of the generalisation pass: legal products and gear, crypto talk, scam warnings
+    # in six languages, clinic and therapy prices, culinary mushrooms, drops and meet-ups of other
+    # kinds, dosing amounts, ordinary referrals.
+    "selling my spare reagent kit (marquis + mecke), $20, local pickup",
+    "anyone know a good place to buy a capsule filler? mine broke",
+    "lol I get my shrooms from Tesco, portobello are the dealers of the mushroom world",
+    "is anyone else buying BTC at these prices or am I crazy",
+    "XMR or BTC for privacy? asking for a general crypto discussion",
+    "got scammed by a telegram 'plug', lost 150 in BTC. not buying again, just warning you all",
+    "Uwaga! Fałszywe konto oferuje grzybki i prosi o BLIK. Nie płaćcie, zgłoście do modów.",
+    "Ojo: hay una cuenta falsa vendiendo hongos por Bizum. No paguen nada y repórtenla a los mods.",
+    "Cuidado, perfil falso vendendo cogumelos no pix. Não paguem, denunciem aos moderadores.",
+    "Achtung, ein Fake-Account verkauft angeblich Pilze per PayPal. Nicht bezahlen, bitte den Mods melden.",
+    "Attention, un faux compte vend des champis contre du PayPal. Ne payez pas, signalez-le aux modos.",
+    "Bought a lion's mane grow kit for my mum, first flush this week, going in a stir fry",
+    "DanceSafe has fentanyl test strips back in stock, get them before festival season",
+    "my ketamine infusions cost $450 each at the clinic, insurance won't cover it",
+    "the clinic quoted us $12k for psilocybin-assisted therapy, is that normal?",
+    "Oregon service center sessions are around $1000, my facilitator was lovely",
+    "NL: truffels zijn legaal in de smartshop, gewoon even binnenlopen",
+    "ordered a grow kit of pink oysters, they fruited in 8 days",
+    "the new album drop is tomorrow, usual release time",
+    "meet at the usual spot for the hike on sunday, bring snacks",
+    "my guy in Auckland does great tattoos, DM me and I'll pass on his number",
+    "I used to take 0.1g of PE, now I'm on 0.15 of GT, any thoughts on which felt better?",
+    "ate too much chocolate 🍫 lol, feeling sick",
+    "🍄 season is here! found some chanterelles on my walk",
+    "anyone else's partner judge them for microdosing? mine thinks I'm an addict",
+    "I never buy from strangers online, way too risky. grow your own if legal where you are",
+    "paid $40 for a reagent kit from bunk police, worth every cent",
+    "what's the going rate for a therapist in london? mine charges £90 a session",
 ]
 
 
@@ -162,15 +239,16 @@ def test_hostile_40k_message_is_screened_whole(detector: Detector) -> None:
         assert text[reason.span[0] : reason.span[1]] == reason.match
 
 
-def _dev_set() -> list[dict[str, str]]:
-    with DEV_SET.open(encoding="utf-8") as f:
+def _load(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def test_dev_set_quality(detector: Detector) -> None:
+@pytest.mark.parametrize("path", [DEV_SET, TUNE_SET], ids=["dev", "tune"])
+def test_labelled_set_quality(detector: Detector, path: Path) -> None:
     """The thresholds of the issue, with the definitions of the shared score.py."""
     tp = fp = fn = ev_tp = ev_n = 0
-    for item in _dev_set():
+    for item in _load(path):
         if item["label"] == "ambiguous":
             continue
         y, p = item["label"] == "sourcing", detector.screen(item["text"]).flagged

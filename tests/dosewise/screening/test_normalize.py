@@ -66,3 +66,22 @@ def test_spans_through_heavy_zero_width_padding() -> None:
     s, e = views.span("skeleton", start, start + len("selling caps"))
     assert original[s:e] == "sel\u200bling caps"
     assert views.span("skeleton", 0, 5) == (0, len("\u200b".join("hello")))
+
+
+def test_emoji_are_read_as_words_and_spans_map_back() -> None:
+    text = "🟡👨\u200d🏫 or 🍄 anyone? 💸"
+    views = Views(text)
+    skel = views.text("skeleton")
+    assert "golden" in skel and "teacher" in skel and "shrooms" in skel and "cash" in skel
+    start = skel.index("shrooms")
+    a, b = views.span("skeleton", start, start + len("shrooms"))
+    assert text[a:b] == "🍄"
+
+
+def test_many_deletions_with_an_emoji_word_keep_honest_spans() -> None:
+    text = "\u200b" * 300 + "🔌" + "\u200b" * 300 + "plug"
+    views = Views(text)
+    skel = views.text("skeleton")
+    start = skel.rindex("plug")
+    a, b = views.span("skeleton", start, start + 4)
+    assert text[a:b] == "plug"
