@@ -20,9 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "run",
         help="start the bot (default: discord with DISCORD_TOKEN, slack with SLACK_BOT_TOKEN, else console)",
     )
-    run.add_argument(
-        "platform", nargs="?", choices=("console", "discord", "slack"), help="which adapter to run"
-    )
+    run.add_argument("platform", nargs="?", choices=("console", "discord", "slack"), help="which adapter to run")
     run.add_argument("--port", type=int, default=None, help="Slack HTTP mode: port to listen on")
     add_config_option(run)
     add_db_option(run)

@@ -125,9 +125,7 @@ class ConsoleSession:
         if message is None:
             self.say("usage: /report MESSAGE-NUMBER [note]")
             return
-        outcome = await self.core.report(
-            ReportRequest(message=message, reporter=self.user, note=note.strip())
-        )
+        outcome = await self.core.report(ReportRequest(message=message, reporter=self.user, note=note.strip()))
         self.say(self.style.ok("  thanks, the moderators will take a look."))
         self.say(cr.render_alert(outcome, self.style))
 
@@ -169,9 +167,7 @@ class ConsoleSession:
             self.banned.add(author.id)
 
 
-async def run_console(
-    core: BotCore, settings: Settings, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout
-) -> None:
+async def run_console(core: BotCore, settings: Settings, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
     """Run the console room until end of input or `:quit`."""
     interactive = stdin.isatty() and out.isatty()
     session = ConsoleSession(core, settings, out, color=interactive)

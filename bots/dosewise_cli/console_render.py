@@ -56,9 +56,7 @@ def excerpt(text: str, limit: int = EXCERPT) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def render_posted(
-    number: int, channel: str, author: str, text: str, style: Style, *, edited: bool = False
-) -> str:
+def render_posted(number: int, channel: str, author: str, text: str, style: Style, *, edited: bool = False) -> str:
     """Echo a posted message with its number, so it can be edited or reported."""
     tag = " (edited)" if edited else ""
     return f"{style.dim(f'[{number}]')} #{channel} {style.bold(author)}: {text}{style.dim(tag)}"
@@ -93,9 +91,7 @@ def render_alert(outcome: ScreenOutcome, style: Style) -> str:
         )
     if not outcome.stored:
         lines.append("    (the database is busy: this flag is queued and will be stored when it recovers)")
-    lines.append(
-        style.dim(f"    moderators: /flags resolve {flag.id} dismiss|uphold|delete|timeout|ban [note]")
-    )
+    lines.append(style.dim(f"    moderators: /flags resolve {flag.id} dismiss|uphold|delete|timeout|ban [note]"))
     return "\n".join(lines)
 
 
@@ -113,9 +109,7 @@ def render_flag_list(flags: Sequence[Flag], style: Style) -> str:
 def render_flag(flag: Flag, style: Style) -> str:
     """One flag in full: texts, reasons, review state."""
     lines = [
-        style.bold(
-            f"Flag #{flag.id} [{flag.status}] {flag.category} (score {flag.score:.2f}, {flag.source})"
-        ),
+        style.bold(f"Flag #{flag.id} [{flag.status}] {flag.category} (score {flag.score:.2f}, {flag.source})"),
         f"  author: {flag.author.name}   message: {flag.ref.permalink or flag.ref.message_id}",
         f"  text: {flag.text!r}" if not flag.text_purged else "  text: (purged after the retention period)",
     ]

@@ -20,9 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dosewise",
         description="Balanced /microdosing answers and sourcing moderation for Discord, Slack, console.",
     )
-    parser.add_argument(
-        "--config", help="YAML config file (default: $DOSEWISE_CONFIG or ./config.yaml if present)"
-    )
+    parser.add_argument("--config", help="YAML config file (default: $DOSEWISE_CONFIG or ./config.yaml if present)")
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default from config)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:

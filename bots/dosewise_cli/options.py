@@ -15,9 +15,7 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
     """Add `--db PATH`, which overrides the config's database."""
-    parser.add_argument(
-        "--db", default=None, help="SQLite database (default: from config, else ./dosewise.db)"
-    )
+    parser.add_argument("--db", default=None, help="SQLite database (default: from config, else ./dosewise.db)")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

@@ -140,9 +140,7 @@ class _Reader:
             elif key not in known:
                 self.problem(name, f"unknown key (expected one of: {', '.join(sorted(known))})")
 
-    def get(
-        self, data: Mapping[str, Any], key: str, prefix: str, conv: Callable[[Any], Any], default: Any
-    ) -> Any:
+    def get(self, data: Mapping[str, Any], key: str, prefix: str, conv: Callable[[Any], Any], default: Any) -> Any:
         if key not in data or data[key] is None:
             return default
         try:

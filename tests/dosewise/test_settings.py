@@ -108,18 +108,14 @@ def test_act_threshold_below_flag_threshold_is_refused() -> None:
 def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
     (tmp_path / "packs").mkdir()
     (tmp_path / "packs" / "extra.yaml").write_text("rules: []\n")
-    path = write(
-        tmp_path, "database: data/bot.db\nmoderation:\n  rule_packs: [packs/extra.yaml, packs/none.yaml]\n"
-    )
+    path = write(tmp_path, "database: data/bot.db\nmoderation:\n  rule_packs: [packs/extra.yaml, packs/none.yaml]\n")
     found = problems(path)
     assert found == [f"{path}: moderation.rule_packs: no such file: packs/none.yaml"]
 
 
 def test_shard_ids_need_a_shard_count(tmp_path: Path) -> None:
     found = problems(write(tmp_path, "discord:\n  shard_ids: [0, 1]\n"))
-    assert found == [
-        f"{tmp_path / 'config.yaml'}: discord.shard_ids: needs shard_count, and every id must be below it"
-    ]
+    assert found == [f"{tmp_path / 'config.yaml'}: discord.shard_ids: needs shard_count, and every id must be below it"]
 
 
 def test_secrets_never_appear_in_the_printed_settings(tmp_path: Path) -> None:
