@@ -26,6 +26,8 @@ _SHORT_TEXT = 1000
 # Later distinct rules of one family count for less: five ways of saying "dm me" are one signal.
 _DIMINISH = 0.5
 _CATEGORY_ORDER = (Category.OFFER, Category.REQUEST, Category.REFERRAL, Category.LOGISTICS)
+# Bound on the cache of unflagged verdicts by matched rule set (ordinary chat repeats a few sets).
+_QUICK_CACHE = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,11 @@ class _SetGroup:
 _SENTINELS = {
     "squeezed": "(?:^|[^a-z0-9])[a-z][ .\\-_*·•/|+~]{1,3}[a-z](?:[^a-z0-9]|$)|[a-z][*·•|~]+[a-z]|"
     + "|".join(c * 3 for c in "abcdefghijklmnopqrstuvwxyz"),
-    "deleet": "[a-z][0-9@$!|]|[0-9@$!|][a-z]",
+    # A token changes only if it holds a letter and a leet character and is not a number with a unit
+    # of up to 4 letters: a letter before a leet character (a trailing "!" is punctuation), a symbol
+    # before a letter or digit+letter, a digit before 5+ letters, or a number+unit glued to "!".
+    # "10ug", "3pm", "0.1g" and "hi!" pass.
+    "deleet": "[a-z][0-9@$|]|[a-z]![a-z0-9@$!|]|[@$!|][a-z]|[@$!|][0-9]+[a-z]|[0-9][a-z]{5}|[0-9][a-z]{1,4}!",
 }
 _DERIVED = ("squeezed", "deleet")
 
@@ -74,6 +80,14 @@ class Detector:
         self._combos = tuple((frozenset(c.signals), c.bonus) for c in pack.combos)
         self._py_regexes: dict[tuple[str, str], re.Pattern[str] | None] = {}
         self._groups: dict[tuple[str, ...], _SetGroup | None] = {run: self._compile_group(run) for run in _view_runs()}
+        # ASCII fast path: for ASCII text every view but squeezed/deleet is `text.lower()`, so one search
+        # of the raw RE2 set over all four views decides a short message unless a sentinel fires.
+        ascii_group = self._groups[VIEW_NAMES]
+        assert ascii_group is not None
+        self._ascii_set = ascii_group.matcher._set  # the C++ set: skips the wrapper's type checks
+        self._ascii_rules = tuple(rule for rule, _ in ascii_group.entries)
+        self._ascii_sentinels = frozenset(i for i, (rule, _) in enumerate(ascii_group.entries) if rule is None)
+        self._quick: dict[tuple[int, ...], Verdict | None] = {}
         phrases = [p.strip() for p in allowlist if p.strip()]
         self._allow = (
             compile_regex("|".join(re2.escape(Views(p).text("skeleton")) for p in phrases)) if phrases else None
@@ -116,19 +130,45 @@ class Detector:
         """
         if not text:
             return Verdict(flagged=False, score=0.0)
+        if not explain and self._allow is None and len(text) <= 2 * self.pack.window and text.isascii():
+            quick = self._screen_ascii(text)
+            if quick is not None:
+                return quick
         views = Views(text)
         matched = self._match(views)
         if not any(rule.weight > 0 for rule, _ in matched.values()):
             return self._verdict(text, 0.0, None, [], explain)
         short = len(text) <= 2 * self.pack.window
+        known: tuple[float, Category | None] | None = None
         if short and self._allow is None:
             # Fast path: a short message is one window, so its score needs no spans at all.
-            score, _ = self._evaluate([rule for rule, _ in matched.values()], with_category=False)
-            if round(score, 3) < self.flag_threshold and not explain:
-                return Verdict(flagged=False, score=round(score, 3))
+            known = self._evaluate([rule for rule, _ in matched.values()])
+            if round(known[0], 3) < self.flag_threshold and not explain:
+                return Verdict(flagged=False, score=round(known[0], 3))
         hits = self._hits(views, matched)
-        score, category, chosen = self._score(hits, len(text))
+        if known is not None and len({h.rule.id for h in hits}) == len(matched):
+            # Every rule that fired has a span: the window is the same rule set, already scored.
+            score, category, chosen = known[0], known[1], hits
+        else:
+            score, category, chosen = self._score(hits, len(text))
         return self._verdict(text, score, category, chosen, explain)
+
+    def _screen_ascii(self, text: str) -> Verdict | None:
+        """The verdict of a short ASCII message that is not flagged, or None to take the full path."""
+        found = self._ascii_set.Match(text.lower().encode())
+        key = tuple(found)
+        if key in self._quick:
+            return self._quick[key]
+        verdict: Verdict | None = None
+        if self._ascii_sentinels.isdisjoint(key):
+            rules = [r for r in (self._ascii_rules[i] for i in key) if r is not None]
+            score = self._evaluate(rules, with_category=False)[0] if any(r.weight > 0 for r in rules) else 0.0
+            if round(score, 3) < self.flag_threshold:
+                verdict = Verdict(flagged=False, score=round(score, 3))
+        if len(self._quick) >= _QUICK_CACHE:
+            self._quick.clear()
+        self._quick[key] = verdict
+        return verdict
 
     def _verdict(self, text: str, score: float, category: Category | None, hits: list[_Hit], explain: bool) -> Verdict:
         score = round(score, 3)

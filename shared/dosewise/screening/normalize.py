@@ -360,6 +360,9 @@ class Views:
 
     def span(self, view: str, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of a view back to the original text."""
+        if self._original.isascii() and (view in ("fold", "skeleton") or self._maps.get(view) is _IDENTITY):
+            # Plain ASCII: lowercasing keeps offsets, and this view was found equal to the skeleton.
+            return start, end
         for stage in _CHAINS[view]:
             m = self._map(stage)
             start, end = m.start(start), m.end(end)

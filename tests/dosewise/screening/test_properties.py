@@ -41,3 +41,31 @@ def test_view_spans_stay_inside_the_original(text: str, data: st.DataObject) -> 
     # The whole of every view maps back to (a part of) the original; an unchanged view maps exactly.
     if views.text("skeleton") == text:
         assert views.span("skeleton", 0, len(text)) == (0, len(text))
+
+
+LEETISH = st.lists(
+    st.sampled_from(["a", "s", "hr", "0", "5", "10", "ug", "!", "@", "$", "|", "3pm", "shrooms", " ", ".", "1g"]),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(LEETISH, st.text(alphabet="abcs015!@$| .gmu", max_size=20)))
+def test_deleet_sentinel_never_misses_a_change(text: str) -> None:
+    """When the cheap sentinel does not fire, the de-leeted view must equal the skeleton."""
+    import re2
+
+    from dosewise.screening.detector import _SENTINELS
+    from dosewise.screening.normalize import deleet
+
+    skel = Views(text).text("skeleton")
+    if not re2.search(_SENTINELS["deleet"], skel):
+        assert deleet(skel) == skel
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS)
+def test_fast_paths_agree_with_the_explained_verdict(text: str) -> None:
+    detector = default_detector()
+    quick, full = detector.screen(text), detector.screen(text, explain=True)
+    assert (quick.flagged, quick.score, quick.category) == (full.flagged, full.score, full.category)
