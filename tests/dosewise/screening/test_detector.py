@@ -100,6 +100,22 @@ SOURCING = [
         None,
     ),
     ("taking orders for next week, GTs and PE, vouched seller, escrow ok", None),
+    ("restock done ✅ menu updated, GT/PE/APE, escrow or XMR, vouches pinned", None),
+    ("yo anyone in Wellington sorting goldies this arvo? keen as, can pay cash", None),
+    ("who's got libs? need a bag for the weekend, can meet in Leeds city centre", None),
+    ("tengo monguis frescos, te los llevo a domicilio, pago por nequi o efectivo", None),
+    ("Oferuję papierki 150ug, wysyłka InPost, płatność BLIK, pisz priv", None),
+    ("J'ai des champis mexicains dispo, remise en main propre sur Lyon, 10€ le gramme", None),
+    ("Verkaufe Pilze (Cubensis), 10g 80€, Versand per DHL, Zahlung per Überweisung", None),
+    ("Tenho cogumelos mágicos, envio por Sedex pra todo Brasil, pix", None),
+    ("Heb nog truffels en lsd over, ophalen in Utrecht, betalen via Tikkie", None),
+    (
+        "Honestly the group sessions here are great, but for anyone who wants a one-on-one I run private"
+        " ceremonies at home, $200 and the medicine is included. DM.",
+        None,
+    ),
+    ("signal: fungi_guy . 42, menu there", None),
+    ("contact me on tg: caps_nz (no @ cuz automod)", None),
 ]
 
 # Messages that must not be flagged: hard negatives, including every false positive fixed.
@@ -160,6 +176,18 @@ ORDINARY = [
     "I never buy from strangers online, way too risky. grow your own if legal where you are",
     "paid $40 for a reagent kit from bunk police, worth every cent",
     "what's the going rate for a therapist in london? mine charges £90 a session",
+    "my restock of veggie capsules arrived, 1000 size 0 from amazon",
+    "I got banned from a server for asking about sources, fair enough tbh",
+    "how do you all store your dried cubes? mason jar + desiccant?",
+    "my dealer of choice is the library, free books lol",
+    "Cuánto cuesta una sesión de psilocibina legal en Países Bajos? Busco info de retiros legales",
+    "Ik ben naar een smartshop gegaan en heb truffels gekocht, legaal hier",
+    "moja terapeutka mówi że mikrodawkowanie to nie jest dla każdego",
+    "the drop in my mood after the third week was real",
+    "Vorsicht vor Fake-Shops die Pappen verkaufen, nichts überweisen!",
+    "ne payez jamais un vendeur sur telegram, c'est toujours une arnaque, signalez aux modos",
+    "anyone else tracking sleep with an oura ring while microdosing?",
+    "Just got my prescription for ketamine lozenges from my psychiatrist, $150/month",
 ]
 
 
