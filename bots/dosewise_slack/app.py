@@ -1,8 +1,10 @@
 """The Slack adapter: a Bolt `AsyncApp` wired to the core, plus its signed HTTP front door.
 
-Every listener acknowledges at once (Slack allows 3 seconds) and does the real work in a background
-task, so a slow Web API never makes Slack retry. The app runs with `process_before_response=True`:
-Bolt's default mode polls for the ack every 10 ms, which alone would blow the 10 ms latency budget.
+Every listener acknowledges at once (Slack allows 3 seconds). A `/microdosing` answer is computed in
+microseconds and goes back in the acknowledgement; everything that calls the Web API (screening,
+alerts, reviews, reports, App Home) runs in a background task, so a slow Web API never makes Slack
+retry. The app runs with `process_before_response=True`: Bolt's default mode polls for the ack every
+10 ms, which alone would blow the 10 ms latency budget.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Coroutine, Iterable
+from collections.abc import Awaitable, Coroutine, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -23,6 +25,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
@@ -34,11 +37,11 @@ from dosewise.settings import Settings, SlackSettings
 from dosewise_slack.render import (
     HOME_FLAGS,
     DeleteResult,
+    command_response,
     render_alert,
     render_home,
     render_notice,
     render_reviewed,
-    response_body,
 )
 from dosewise_slack.translate import (
     BUTTON_PREFIX,
@@ -62,7 +65,6 @@ GROUP_CACHE_SECONDS = 60.0
 # A failed lookup is retried soon, and until then the user is treated as a non-moderator (fail closed).
 GROUP_FAILURE_SECONDS = 5.0
 SEEN_EVENTS = 10_000
-JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
 
 def api_base_url(api_url: str) -> str:
@@ -248,9 +250,21 @@ class SlackBot:
     # -- listeners (acknowledge now, work in the background) ---------------------------------------
 
     async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        self._ensure_session()
-        self._spawn(self._answer(body), "slash command")
+        # The answer is ready in microseconds, so it goes back in the acknowledgement itself (Slack
+        # shows an ack's body as the command's reply): no response_url round trip. `ack.response` is set
+        # directly because the JSON is encoded once per topic; `ack(...)` would re-encode it every time.
+        try:
+            answer = self.command_response(body)
+        except PayloadError as exc:  # only over Socket Mode: the HTTP front door refuses these with 400
+            log.warning("ignored a malformed Slack slash command: %s", exc)
+            await ack()
+            return
+        ack.response = BoltResponse(status=200, body=answer)
+
+    def command_response(self, body: Mapping[str, Any]) -> str:
+        """The JSON answer to a `/microdosing` slash command (raises PayloadError when malformed)."""
+        reply = self.core.answer(to_command_request(body))
+        return command_response(reply, "in_channel" if self.slack.answer_in_channel else "ephemeral")
 
     async def _on_message(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
         self._ensure_session()
@@ -293,19 +307,6 @@ class SlackBot:
         return False
 
     # -- members -----------------------------------------------------------------------------------
-
-    async def _answer(self, body: dict[str, Any]) -> None:
-        request = to_command_request(body)
-        response_type = "in_channel" if self.slack.answer_in_channel else "ephemeral"
-        payload = response_body(self.core.answer(request), response_type)
-        await self._respond(str(body["response_url"]), payload)
-
-    async def _respond(self, response_url: str, payload: bytes) -> None:
-        # Posted with the pooled session directly: the answer's JSON is rendered once per topic.
-        session = self._ensure_session()
-        async with session.post(response_url, data=payload, headers=JSON_HEADERS) as response:
-            if response.status >= 300:
-                log.warning("response_url answered %d: %s", response.status, (await response.text())[:200])
 
     # -- screening and alerts ----------------------------------------------------------------------
 

@@ -243,11 +243,14 @@ def render_reply(reply: Reply) -> SlackMessage:
 
 
 @functools.lru_cache(maxsize=512)
-def response_body(reply: Reply, response_type: str = "ephemeral") -> bytes:
-    """The JSON posted to a response_url for an answer; cached, as members ask the same few topics."""
+def command_response(reply: Reply, response_type: str = "ephemeral") -> str:
+    """The slash command's HTTP response (JSON): the answer itself, sent as the acknowledgement.
+
+    Cached per reply: members ask the same few topics, so each answer is rendered and encoded once.
+    """
     message = render_reply(reply)
-    body = {**message.as_kwargs(), "response_type": response_type, "replace_original": False}
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body = {"response_type": response_type, **message.as_kwargs()}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
 def render_notice(text: str) -> SlackMessage:

@@ -142,11 +142,23 @@ async def test_malformed_payloads_get_400_and_no_traceback(
 # -- /microdosing ----------------------------------------------------------------------------------------
 
 
-async def test_slash_command_acks_then_answers_ephemerally_with_sources(harness: Harness) -> None:
-    status, body = await harness.command("anxiety", key="a1")
-    assert status == 200 and body == ""
-    await harness.fake.wait_for(lambda: bool(harness.fake.responses_to("a1")), "the answer")
-    (answer,) = harness.fake.responses_to("a1")
+def command_answer(h: Harness, status: int, body: str) -> dict[str, Any]:
+    """The answer carried by a slash command's HTTP response; no response_url was used for it."""
+    assert status == 200
+    answer: dict[str, Any] = json.loads(body)
+    assert h.fake.responses == [] and web_api_calls(h) == []
+    return answer
+
+
+def web_api_calls(h: Harness) -> list[str]:
+    """Web API methods called so far, less Bolt's one-off `auth.test` (cached for the app's life)."""
+    return [c.method for c in h.fake.calls if c.method != "auth.test"]
+
+
+async def test_slash_command_answers_ephemerally_in_the_ack_with_sources(harness: Harness) -> None:
+    answer = command_answer(harness, *await harness.command("anxiety", key="a1"))
+    await harness.settle()
+    assert harness.fake.responses == [] and web_api_calls(harness) == []
     assert answer["response_type"] == "ephemeral"
     assert answer["text"]
     kinds = [b["type"] for b in answer["blocks"]]
@@ -158,17 +170,30 @@ async def test_slash_command_acks_then_answers_ephemerally_with_sources(harness:
 
 @pytest.mark.parametrize("text", ["", "help", "  HELP "])
 async def test_slash_command_alone_or_help_lists_the_topics(harness: Harness, text: str) -> None:
-    await harness.command(text, key="topics")
-    await harness.fake.wait_for(lambda: bool(harness.fake.responses_to("topics")), "the topic list")
-    (answer,) = harness.fake.responses_to("topics")
+    answer = command_answer(harness, *await harness.command(text, key="topics"))
     assert "/microdosing anxiety" in json.dumps(answer["blocks"])
+
+
+async def test_slash_command_refuses_sourcing_requests(harness: Harness) -> None:
+    answer = command_answer(harness, *await harness.command("where can i buy shrooms", key="buy"))
+    assert answer["response_type"] == "ephemeral" and answer["text"]
 
 
 async def test_answer_in_channel_is_posted_for_everyone(make_harness: HarnessFactory) -> None:
     h = await make_harness(answer_in_channel=True)
-    await h.command("anxiety", key="pub")
-    await h.fake.wait_for(lambda: bool(h.fake.responses_to("pub")), "the answer")
-    assert h.fake.responses_to("pub")[0]["response_type"] == "in_channel"
+    answer = command_answer(h, *await h.command("anxiety", key="pub"))
+    await h.settle()
+    assert answer["response_type"] == "in_channel"
+    assert h.fake.responses == [] and web_api_calls(h) == []
+
+
+async def test_authorization_is_not_looked_up_per_request(harness: Harness) -> None:
+    for n in range(5):
+        command_answer(harness, *await harness.command("anxiety", key=f"k{n}"))
+    for n in range(5):
+        assert (await harness.event(message_event(ORDINARY, f"1700000000.00{n:04d}")))[0] == 200
+    await harness.settle()
+    assert len(harness.fake.calls_to("auth.test")) <= 1
 
 
 # -- screening -------------------------------------------------------------------------------------------
