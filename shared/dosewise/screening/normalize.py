@@ -217,7 +217,8 @@ def _table_edits(text: str, marks: _MarkTable) -> list[Edit]:
     shift = 0  # output offset minus input offset so far
     for m in _MARKS.finditer(text.translate(marks)):
         start, end = m.span()
-        width = len(text[start:end].translate(marks.table))
+        # Most runs are one character (a zero-width space, an emoji): a table lookup, no slice.
+        width = len(marks.table[ord(text[start])]) if end - start == 1 else len(text[start:end].translate(marks.table))
         edits.append(Edit(start + shift, start + shift + width, start, end))
         shift += width - (end - start)
     return edits
