@@ -42,6 +42,7 @@ REQUESTS = 5_000
 BUDGET_P99_MS = 10.0
 TOPICS = ("anxiety", "depression", "", "help", "risks", "does it help with focus?")
 PATH = "/slack/events"
+PIN = os.environ.get("BENCH_SLACK_PIN", "1") != "0"
 CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
 
 
@@ -81,7 +82,14 @@ async def _serve(fake_port: int, port_out: Connection, control: Connection, prof
         await core.close()
 
 
+def _pin(cpu: int) -> None:
+    """Keep this process on one CPU (when there are two or more), so app and load never share a core."""
+    if PIN and hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) >= 2:
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[cpu]})
+
+
 def _server_process(fake_port: int, port_out: Connection, control: Connection, profile: str) -> None:
+    _pin(0)
     asyncio.run(_serve(fake_port, port_out, control, profile))
 
 
@@ -154,68 +162,92 @@ class _Connection(asyncio.Protocol):
         return await self.waiter
 
 
-async def _load_raw(fake: FakeSlack, port: int, count: int, counter: list[int], times: list[float]) -> None:
-    loop = asyncio.get_running_loop()
+class _RawClient:
+    """50 keep-alive connections, opened once and used for the warm-up and the measured phase."""
 
-    async def worker() -> None:
-        _, conn = await loop.create_connection(_Connection, "127.0.0.1", port)
-        try:
+    def __init__(self, fake: FakeSlack, port: int) -> None:
+        self.fake, self.port = fake, port
+        self.connections: list[_Connection] = []
+
+    async def __aenter__(self) -> _RawClient:
+        loop = asyncio.get_running_loop()
+        for _ in range(CONCURRENCY):
+            _, conn = await loop.create_connection(_Connection, "127.0.0.1", self.port)
+            self.connections.append(conn)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for conn in self.connections:
+            if conn.transport is not None:
+                conn.transport.close()
+
+    async def run(self, count: int, counter: list[int], times: list[float]) -> None:
+        async def worker(conn: _Connection) -> None:
             for _ in range(count):
                 counter[0] += 1
-                data = _signed_command(counter[0], fake)
+                data = _signed_command(counter[0], self.fake)
                 start = time.perf_counter()
                 status, body = await conn.request(data)
                 times.append((time.perf_counter() - start) * 1000)
                 if status != 200 or b'"blocks"' not in body:
                     raise RuntimeError(f"HTTP {status}: no answer in the response: {body[:200]!r}")
-        finally:
-            assert conn.transport is not None
-            conn.transport.close()
 
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        await asyncio.gather(*(worker(conn) for conn in self.connections))
 
 
-async def _load_aiohttp(fake: FakeSlack, port: int, count: int, counter: list[int], times: list[float]) -> None:
-    url = f"http://127.0.0.1:{port}{PATH}"
+class _AiohttpClient:
+    """aiohttp's client with a 50-connection pool (for comparison: it costs the load side more CPU)."""
 
-    async def worker(http: aiohttp.ClientSession) -> None:
-        for _ in range(count):
-            counter[0] += 1
-            head, _, form = _signed_command(counter[0], fake).partition(b"\r\n\r\n")
-            lines = head.decode().split("\r\n")[1:]
-            headers = dict(line.split(": ", 1) for line in lines if not line.startswith(("Host", "Content-Length")))
-            start = time.perf_counter()
-            async with http.post(url, data=form, headers=headers) as response:
-                body = await response.read()
-            times.append((time.perf_counter() - start) * 1000)
-            if response.status != 200 or b'"blocks"' not in body:
-                raise RuntimeError(f"HTTP {response.status}: no answer in the response: {body[:200]!r}")
+    def __init__(self, fake: FakeSlack, port: int) -> None:
+        self.fake, self.url = fake, f"http://127.0.0.1:{port}{PATH}"
+        self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY))
 
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY)) as http:
-        await asyncio.gather(*(worker(http) for _ in range(CONCURRENCY)))
+    async def __aenter__(self) -> _AiohttpClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.http.close()
+
+    async def run(self, count: int, counter: list[int], times: list[float]) -> None:
+        async def worker() -> None:
+            for _ in range(count):
+                counter[0] += 1
+                head, _, form = _signed_command(counter[0], self.fake).partition(b"\r\n\r\n")
+                lines = head.decode().split("\r\n")[1:]
+                skip = ("Host", "Content-Length")
+                headers = dict(line.split(": ", 1) for line in lines if not line.startswith(skip))
+                start = time.perf_counter()
+                async with self.http.post(self.url, data=form, headers=headers) as response:
+                    body = await response.read()
+                times.append((time.perf_counter() - start) * 1000)
+                if response.status != 200 or b'"blocks"' not in body:
+                    raise RuntimeError(f"HTTP {response.status}: no answer in the response: {body[:200]!r}")
+
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
 
 
 async def _run(client: str, profile: str) -> tuple[list[float], float, float, float]:
-    load = _load_aiohttp if client == "aiohttp" else _load_raw
     fake = await FakeSlack().start()
     context = multiprocessing.get_context("spawn")
     port_in, port_out = context.Pipe(duplex=False)
     control_in, control_out = context.Pipe(duplex=False)
     server = context.Process(target=_server_process, args=(fake.port, port_out, control_in, profile), daemon=True)
     server.start()
+    _pin(1)
     loop = asyncio.get_running_loop()
     counter = [0]
     try:
         if not await loop.run_in_executor(None, port_in.poll, 60):
             raise RuntimeError("the Slack app did not start")
         port = port_in.recv()
-        await load(fake, port, WARMUP // CONCURRENCY, counter, [])
-        control_out.send("measure")
-        gc.collect()
-        round_trips: list[float] = []
-        started, cpu = time.perf_counter(), time.process_time()
-        await load(fake, port, REQUESTS // CONCURRENCY, counter, round_trips)
-        elapsed, load_cpu = time.perf_counter() - started, time.process_time() - cpu
+        async with (_AiohttpClient if client == "aiohttp" else _RawClient)(fake, port) as load:
+            await load.run(WARMUP // CONCURRENCY, counter, [])
+            control_out.send("measure")
+            gc.collect()
+            round_trips: list[float] = []
+            started, cpu = time.perf_counter(), time.process_time()
+            await load.run(REQUESTS // CONCURRENCY, counter, round_trips)
+            elapsed, load_cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         control_out.send("stop")
         app_cpu = port_in.recv() if await loop.run_in_executor(None, port_in.poll, 60) else float("nan")

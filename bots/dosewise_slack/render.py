@@ -243,14 +243,14 @@ def render_reply(reply: Reply) -> SlackMessage:
 
 
 @functools.lru_cache(maxsize=512)
-def command_response(reply: Reply, response_type: str = "ephemeral") -> str:
+def command_response(reply: Reply, response_type: str = "ephemeral") -> bytes:
     """The slash command's HTTP response (JSON): the answer itself, sent as the acknowledgement.
 
     Cached per reply: members ask the same few topics, so each answer is rendered and encoded once.
     """
     message = render_reply(reply)
     body = {"response_type": response_type, **message.as_kwargs()}
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def render_notice(text: str) -> SlackMessage:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote_plus
 
 from dosewise.models import (
     CommandRequest,
@@ -40,6 +41,24 @@ SLACK_MARKUP = re.compile(r"<([^<>\n]{1,3000})>")
 
 class PayloadError(ValueError):
     """A Slack payload is malformed: a required field is missing or has the wrong type."""
+
+
+def parse_form(body: str) -> dict[str, str]:
+    """An `application/x-www-form-urlencoded` body as a dict (the first value wins, blanks are kept).
+
+    A lean `urllib.parse.parse_qsl`: most fields of a slash command need no unquoting at all.
+    """
+    form: dict[str, str] = {}
+    for pair in body.split("&"):
+        if not pair:
+            continue
+        key, _, value = pair.partition("=")
+        if "%" in key or "+" in key:
+            key = unquote_plus(key)
+        if "%" in value or "+" in value:
+            value = unquote_plus(value)
+        form.setdefault(key, value)
+    return form
 
 
 def _field(data: Mapping[str, Any], key: str, where: str) -> Any:

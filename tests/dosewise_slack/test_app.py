@@ -24,6 +24,7 @@ from tests.dosewise_slack.conftest import (
     button_payload,
     edit_event,
     message_event,
+    sign,
 )
 from tests.dosewise_slack.fake_slack import ADMIN_TOKEN, BOT_TOKEN, TEAM_ID
 
@@ -60,36 +61,87 @@ async def test_url_verification_echoes_the_challenge(harness: Harness) -> None:
     assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in body
 
 
+def unsigned_routes() -> list[tuple[str, str]]:
+    """One request for every route Slack uses: slash command, event, button, shortcut, URL check."""
+    form = "application/x-www-form-urlencoded"
+    command = {
+        "command": "/microdosing",
+        "text": "anxiety",
+        "user_id": MEMBER,
+        "channel_id": "C1",
+        "team_id": TEAM_ID,
+        "response_url": "http://127.0.0.1:9/evil",
+    }
+    event = {"type": "event_callback", "team_id": TEAM_ID, "event_id": "EvX", "event": message_event(SOURCING, "1.0")}
+    button = button_payload(
+        button_id(1, ModAction.BAN), user=MODERATOR, container=alert_container(MOD_CHANNEL, "1700000000.000001")
+    )
+    report = {
+        "type": "message_action",
+        "callback_id": "dosewise_report",
+        "team": {"id": TEAM_ID},
+        "user": {"id": MEMBER},
+        "channel": {"id": "C0GENERAL"},
+        "message_ts": "1.0",
+        "message": {"type": "message", "user": MEMBER, "text": SOURCING, "ts": "1.0"},
+    }
+    return [
+        (urlencode(command), form),
+        (json.dumps(event), "application/json"),
+        (urlencode({"payload": json.dumps(button)}), form),
+        (urlencode({"payload": json.dumps(report)}), form),
+        (json.dumps({"token": "t", "challenge": "evil-challenge", "type": "url_verification"}), "application/json"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("secret", "timestamp"),
     [
         ("wrong-secret", None),
         ("test-signing-secret-0123456789", str(int(time.time()) - 10 * 60)),
+        ("test-signing-secret-0123456789", str(int(time.time()) + 10 * 60)),
         ("test-signing-secret-0123456789", "not-a-number"),
     ],
-    ids=["bad-signature", "stale-timestamp", "garbage-timestamp"],
+    ids=["bad-signature", "stale-timestamp", "future-timestamp", "garbage-timestamp"],
 )
 async def test_unsigned_requests_get_401_and_run_nothing(harness: Harness, secret: str, timestamp: str | None) -> None:
-    form = urlencode(
-        {
-            "command": "/microdosing",
-            "text": "anxiety",
-            "user_id": MEMBER,
-            "channel_id": "C1",
-            "team_id": TEAM_ID,
-            "response_url": harness.fake.response_url("evil"),
-        }
-    )
-    status, _ = await harness.post(form, "application/x-www-form-urlencoded", secret=secret, timestamp=timestamp)
-    assert status == 401
-    event = json.dumps(
-        {"type": "event_callback", "team_id": TEAM_ID, "event_id": "EvX", "event": message_event(SOURCING, "1.0")}
-    )
-    status, _ = await harness.post(event, "application/json", secret=secret, timestamp=timestamp)
-    assert status == 401
+    # Bolt's own signature check is off: the front door is the only check, so every route is tried.
+    for body, content_type in unsigned_routes():
+        status, text = await harness.post(body, content_type, secret=secret, timestamp=timestamp)
+        assert status == 401, body
+        assert "evil-challenge" not in text and "blocks" not in text
     await harness.settle()
     assert harness.fake.calls == [] and harness.fake.responses == []
     assert await harness.core.pending_flags(TEAM_ID) == []
+
+
+async def test_requests_without_signature_headers_get_401(harness: Harness) -> None:
+    for body, content_type in unsigned_routes():
+        async with harness.http.post(harness.url, data=body.encode(), headers={"Content-Type": content_type}) as r:
+            assert r.status == 401
+    await harness.settle()
+    assert harness.fake.calls == [] and await harness.core.pending_flags(TEAM_ID) == []
+
+
+async def test_a_signed_body_altered_in_transit_gets_401(harness: Harness) -> None:
+    for body, content_type in unsigned_routes():
+        ts = str(int(time.time()))
+        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sign(body, ts)}
+        async with harness.http.post(harness.url, data=(body + " ").encode(), headers=headers) as r:
+            assert r.status == 401
+    await harness.settle()
+    assert harness.fake.calls == [] and await harness.core.pending_flags(TEAM_ID) == []
+
+
+async def test_signed_requests_on_every_route_are_accepted(harness: Harness) -> None:
+    # The counterpart of the 401 tests: the same requests, correctly signed, get through.
+    for body, content_type in unsigned_routes():
+        status, _ = await harness.post(body, content_type)
+        assert status == 200, body
+    await harness.settle()
+    # The event raised flag #1 (an alert), the button upheld it (the alert updated), the report was thanked.
+    assert harness.fake.calls_to("chat.postMessage") and harness.fake.calls_to("chat.update")
+    assert harness.fake.calls_to("chat.postEphemeral")
 
 
 @pytest.mark.parametrize(

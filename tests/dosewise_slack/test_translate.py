@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
@@ -13,6 +14,7 @@ from dosewise_slack.translate import (
     command_text,
     interaction_place,
     parse_button_id,
+    parse_form,
     plain_text,
     request_kind,
     to_command_request,
@@ -195,3 +197,19 @@ def test_plain_text_keeps_links_readable() -> None:
     assert plain_text("<https://example.org>") == "https://example.org"
     assert plain_text("<https://example.org|site>") == "site (https://example.org)"
     assert plain_text("<#C1|general> <!subteam^S1|@mods> <!channel>") == "#general @mods @channel"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        urlencode({"command": "/microdosing", "text": "does it help? 100% + ünïcode & more=yes", "user_id": "U1"}),
+        urlencode({"text": "", "response_url": "https://hooks.slack.com/commands/T1/1/abc?x=1&y=2"}),
+        "a=1&&b=&c&d=x+y&e=%zz&f=%E2%9C%93",
+    ],
+)
+def test_parse_form_agrees_with_parse_qsl(body: str) -> None:
+    assert parse_form(body) == dict(parse_qsl(body, keep_blank_values=True))
+
+
+def test_parse_form_keeps_the_first_of_repeated_fields() -> None:
+    assert parse_form("command=%2Fmicrodosing&command=%2Fother") == {"command": "/microdosing"}
