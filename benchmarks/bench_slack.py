@@ -9,8 +9,10 @@ reading the whole response.
 The load generator speaks HTTP/1.1 itself (asyncio protocol, pre-rendered headers, HMAC per request):
 with 2 cores it shares the machine with the app, and a heavier client (aiohttp's costs about 300 µs of
 CPU per request) would measure itself rather than the app. `BENCH_SLACK_CLIENT=aiohttp` uses aiohttp's
-client instead, for comparison. `BENCH_SLACK_PROFILE=out.prof` runs the app under cProfile during the
-measured phase and writes the profile there (the figures are then slower, of course).
+client instead, for comparison. The app and the load generator are pinned to different CPUs (as the
+app would have its own core in production); `BENCH_SLACK_PIN=0` leaves placement to the scheduler.
+`BENCH_SLACK_PROFILE=out.prof` runs the app under cProfile during the measured phase and writes the
+profile there (the figures are then slower, of course).
 """
 
 from __future__ import annotations

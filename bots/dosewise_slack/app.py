@@ -32,7 +32,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from dosewise.core import BotCore
 from dosewise.errors import DosewiseError, FlagAlreadyReviewed, NotAModerator
-from dosewise.models import Flag, IncomingMessage, MessageRef, Platform, ScreenOutcome
+from dosewise.models import Flag, IncomingMessage, MessageRef, Platform, Reply, ScreenOutcome
 from dosewise.settings import Settings, SlackSettings
 from dosewise_slack.render import (
     HOME_FLAGS,
@@ -66,6 +66,7 @@ GROUP_CACHE_SECONDS = 60.0
 # A failed lookup is retried soon, and until then the user is treated as a non-moderator (fail closed).
 GROUP_FAILURE_SECONDS = 5.0
 SEEN_EVENTS = 10_000
+ANSWER_CACHE = 512
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 JSON_RESPONSE_HEADERS = {"Content-Type": "application/json"}
 
@@ -157,6 +158,8 @@ class SlackBot:
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self._answers: dict[int, tuple[Reply, bytes]] = {}
+        self._response_type = "in_channel" if self.slack.answer_in_channel else "ephemeral"
         # Socket Mode has no signing secret (the websocket is authenticated by the app token).
         self._verifier = SignatureVerifier(self.slack.signing_secret) if self.slack.signing_secret else None
         self.app = AsyncApp(
@@ -280,7 +283,17 @@ class SlackBot:
     def command_response(self, body: Mapping[str, Any]) -> bytes:
         """The JSON answer to a `/microdosing` slash command (raises PayloadError when malformed)."""
         reply = self.core.answer(to_command_request(body))
-        return command_response(reply, "in_channel" if self.slack.answer_in_channel else "ephemeral")
+        # The core hands out the same Reply object per topic, so it is looked up by identity: hashing a
+        # whole Reply (every section and source) for `command_response`'s cache costs more than the rest.
+        # The entry holds the Reply, so its id cannot be reused while cached.
+        cached = self._answers.get(id(reply))
+        if cached is not None and cached[0] is reply:
+            return cached[1]
+        encoded = command_response(reply, self._response_type)
+        if len(self._answers) >= ANSWER_CACHE:
+            self._answers.clear()
+        self._answers[id(reply)] = (reply, encoded)
+        return encoded
 
     async def _on_message(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
         self._ensure_session()
