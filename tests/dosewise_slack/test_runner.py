@@ -122,3 +122,43 @@ async def test_http_mode_serves_signed_requests_on_the_given_port(fake: FakeSlac
     finally:
         await stop(task)
         await core.close()
+
+
+async def test_socket_mode_slash_command_is_answered_in_the_ack_through_bolt(fake: FakeSlack, tmp_path: Path) -> None:
+    # Socket Mode has no HTTP front door: the command goes through Bolt's own listener and middleware.
+    settings = settings_for(fake, tmp_path, mode="socket", app_token=APP_TOKEN, signing_secret="")
+    core = await BotCore.open(settings)
+    task = asyncio.create_task(run_slack(core, settings))
+    try:
+        envelope = {
+            "envelope_id": "8b1b3c1e-0c3f-4a47-9d7e-5f2f4c1f0a11",
+            "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": {
+                "token": "t",
+                "team_id": TEAM_ID,
+                "team_domain": "example",
+                "channel_id": "C0GENERAL",
+                "channel_name": "general",
+                "user_id": MEMBER,
+                "user_name": "member",
+                "command": "/microdosing",
+                "text": "risks",
+                "api_app_id": "A0APP",
+                "response_url": fake.response_url("socket-1"),
+                "trigger_id": "1.2.3",
+            },
+        }
+        await fake.socket_outbox.put(envelope)
+        await fake.wait_for(
+            lambda: any(a.get("envelope_id") == envelope["envelope_id"] for a in fake.socket_acks), "the ack"
+        )
+        (ack,) = [a for a in fake.socket_acks if a.get("envelope_id") == envelope["envelope_id"]]
+        payload = ack["payload"]
+        assert payload["response_type"] == "ephemeral"
+        assert "Risks and side effects" in payload["text"]
+        assert json.dumps(payload["blocks"]).count("https://doi.org/") >= 2
+        assert fake.calls_to("chat.postMessage") == [] and fake.responses_to("socket-1") == []
+    finally:
+        await stop(task)
+        await core.close()
