@@ -28,6 +28,10 @@ _DIMINISH = 0.5
 _CATEGORY_ORDER = (Category.OFFER, Category.REQUEST, Category.REFERRAL, Category.LOGISTICS)
 # Bound on the cache of unflagged verdicts by matched rule set (ordinary chat repeats a few sets).
 _QUICK_CACHE = 8192
+# Sentence ends: punctuation followed by a space, a line break, a semicolon. A window-scope dampener
+# ("therapist", "research", "clinic") only weighs on the sentences it is in, so an ask in one sentence
+# of a long post is judged without the benign words of the sentences around it.
+_SENTENCE_END = re.compile(r"[.!?…。]+[\"'’”)\]]*\s+|\n\s*|;\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +56,13 @@ class _SetGroup:
 
 
 # Sentinels searched with the skeleton: a squeeze or a leet reading can only change a text that
-# matches them (spaced single letters, symbols inside words, a letter repeated 3+ times; a letter
+# matches them (a spaced single letter next to another single letter or digit, symbols inside words,
+# a letter repeated 3+ times; a letter
 # next to a digit or leet symbol).
 _SENTINELS = {
-    "squeezed": "(?:^|[^a-z0-9])[a-z][ .\\-_*·•/|+~]{1,3}[a-z](?:[^a-z0-9]|$)|[a-z][*·•|~]+[a-z]|"
+    "squeezed": "(?:^|[^a-z0-9])(?:[a-z][ .\\-_*·•/|+~\\n]{1,3}[a-z0-9]|[0-9][ .\\-_*·•/|+~\\n]{1,3}[a-z])"
+    + "(?:[^a-z0-9]|$)"
+    + "|[a-z][*·•|~]+[a-z]|"
     + "|".join(c * 3 for c in "abcdefghijklmnopqrstuvwxyz"),
     # A token changes only if it holds a letter and a leet character and is not a number with a unit
     # of up to 4 letters: a letter before a leet character (a trailing "!" is punctuation), a symbol
@@ -87,6 +94,9 @@ class Detector:
         self._ascii_set = ascii_group.matcher._set  # the C++ set: skips the wrapper's type checks
         self._ascii_rules = tuple(rule for rule, _ in ascii_group.entries)
         self._ascii_sentinels = frozenset(i for i, (rule, _) in enumerate(ascii_group.entries) if rule is None)
+        self._ascii_window_damp = frozenset(
+            i for i, (rule, _) in enumerate(ascii_group.entries) if rule and rule.weight < 0 and rule.scope == "window"
+        )
         self._quick: dict[tuple[int, ...], Verdict | None] = {}
         phrases = [p.strip() for p in allowlist if p.strip()]
         self._allow = (
@@ -140,7 +150,10 @@ class Detector:
             return self._verdict(text, 0.0, None, [], explain)
         short = len(text) <= 2 * self.pack.window
         known: tuple[float, Category | None] | None = None
-        if short and self._allow is None:
+        split = any(r.weight < 0 and r.scope == "window" for r, _ in matched.values()) and bool(
+            _SENTENCE_END.search(text, 0, len(text) - 1)
+        )
+        if short and self._allow is None and not split:
             # Fast path: a short message is one window, so its score needs no spans at all.
             known = self._evaluate([rule for rule, _ in matched.values()])
             if round(known[0], 3) < self.flag_threshold and not explain:
@@ -150,13 +163,15 @@ class Detector:
             # Every rule that fired has a span: the window is the same rule set, already scored.
             score, category, chosen = known[0], known[1], hits
         else:
-            score, category, chosen = self._score(hits, len(text))
+            score, category, chosen = self._score(hits, text)
         return self._verdict(text, score, category, chosen, explain)
 
     def _screen_ascii(self, text: str) -> Verdict | None:
         """The verdict of a short ASCII message that is not flagged, or None to take the full path."""
         found = self._ascii_set.Match(text.lower().encode())
         key = tuple(found)
+        if not self._ascii_window_damp.isdisjoint(key) and _SENTENCE_END.search(text, 0, len(text) - 1):
+            return None  # a dampener weighs only on its own sentence: score the sentences
         if key in self._quick:
             return self._quick[key]
         verdict: Verdict | None = None
@@ -260,22 +275,63 @@ class Detector:
         allowed = [views.span("skeleton", m.start(), m.end()) for m in self._allow.finditer(skel)]
         return [h for h in hits if not any(s <= h.start and h.end <= e for s, e in allowed)]
 
-    def _score(self, hits: list[_Hit], length: int) -> tuple[float, Category | None, list[_Hit]]:
-        """Score every window around a positive hit and keep the best one."""
+    def _score(self, hits: list[_Hit], text: str) -> tuple[float, Category | None, list[_Hit]]:
+        """Score every window around a positive hit and keep the best one.
+
+        A window is the hits within `window` characters of a positive hit (the whole of a short message).
+        When a window-scope dampener is among them and the text has several sentences, the window is also
+        scored as the anchor's sentence alone and with each neighbouring sentence, and the best reading
+        counts: a "therapist" in the sentence before must not hide "does anyone know someone who could
+        sell me some?", while a dampener in the ask's own sentence still weighs on it.
+        """
         window = self.pack.window
-        if length <= 2 * window:
-            score, category = self._evaluate(list({h.rule.id: h.rule for h in hits}.values()))
-            return score, category, hits
         global_damp = [h for h in hits if h.rule.scope == "message"]
+        sentence_of = self._sentences(hits, text)
+        if len(text) <= 2 * window:
+            best = self._best_reading(hits, hits, global_damp, sentence_of)
+            return best
         starts = [h.start for h in hits]
-        best: tuple[float, Category | None, list[_Hit]] = (0.0, None, [])
+        best = (0.0, None, [])
         last_anchor = -window
         for h in hits:
             if h.rule.weight <= 0 or h.start - last_anchor < window // 2:
                 continue
             last_anchor = h.start
             local = hits[bisect_left(starts, h.start - window) : bisect_right(starts, h.start + window)]
-            chosen = local + [g for g in global_damp if g not in local]
+            found = self._best_reading([h], local, global_damp, sentence_of)
+            if found[0] > best[0] or not best[2]:
+                best = found
+        return best
+
+    def _sentences(self, hits: list[_Hit], text: str) -> dict[int, int] | None:
+        """Sentence number of each hit (by its start), or None when sentences need not be told apart."""
+        if not any(h.rule.weight < 0 and h.rule.scope == "window" for h in hits):
+            return None
+        # Only the stretch holding hits is split: a 40,000-character post is not walked end to end.
+        lo, hi = hits[0].start, hits[-1].end
+        ends = [m.end() for m in _SENTENCE_END.finditer(text, lo, hi)]
+        if not ends:
+            return None
+        return {h.start: bisect_right(ends, h.start) for h in hits}
+
+    def _best_reading(
+        self, anchors: list[_Hit], local: list[_Hit], global_damp: list[_Hit], sentence_of: dict[int, int] | None
+    ) -> tuple[float, Category | None, list[_Hit]]:
+        """The best score of `local` read whole, or (with sentences) by the anchors' sentence and neighbours."""
+        groups: list[list[_Hit]] = [local]
+        if sentence_of is not None:
+            seen: set[tuple[int, int]] = set()
+            for a in anchors:
+                if a.rule.weight <= 0:
+                    continue
+                s = sentence_of[a.start]
+                for lo, hi in ((s, s), (s - 1, s), (s, s + 1)):
+                    if (lo, hi) not in seen:
+                        seen.add((lo, hi))
+                        groups.append([x for x in local if lo <= sentence_of[x.start] <= hi])
+        best: tuple[float, Category | None, list[_Hit]] = (0.0, None, [])
+        for group in groups:
+            chosen = group + [g for g in global_damp if g not in group]
             score, category = self._evaluate(list({x.rule.id: x.rule for x in chosen}.values()))
             if score > best[0] or not best[2]:
                 best = (score, category, sorted(chosen, key=lambda x: (x.start, x.end)))

@@ -7,7 +7,8 @@ Views (each built from the one before it):
   Greek and other lookalikes folded to Latin and accents stripped (``é`` -> ``e``), and a moderate
   set of emoji read as the word they stand for (``🔌`` -> `` plug ``, see ``EMOJI_WORDS``), so the
   lexicon rules cover ``🍄 anyone?`` and ``🟡👨‍🏫`` (golden teacher) without emoji patterns.
-- ``squeezed``: ``skeleton`` with spaced-out letters joined (``s.h.r.o.o.m.s``, ``d m me``),
+- ``squeezed``: ``skeleton`` with spaced-out letters joined (``s.h.r.o.o.m.s``, ``d m me``; a wider gap
+  between spaced words becomes one space: ``n e e d  a  p l u g`` -> ``need a plug``),
   symbols inside words dropped (``sh*roo*ms``) and runs of 3+ repeated letters cut to one
   (``shroooooms`` -> ``shroms``). Patterns for this view are squeezed the same way at load time.
 - ``deleet``: ``skeleton`` with leetspeak digits and symbols read as letters, inside words only,
@@ -88,23 +89,65 @@ _FOLD = _FoldTable()
 _SKELETON = _SkeletonTable()
 
 # One pass finds every squeeze edit; the branches are exclusive at any position.
-#  run:   single letters separated by 1-3 separator chars ("s.h.r.o.o.m.s", "d m", "p-l-u-g").
+#  run:   single letters or digits separated by 1-3 separator chars ("s.h.r.o.o.m.s", "d m",
+#         "p-l-u-g", "o z  f o r  1 6 0"); see `_squeeze_run` for how words inside a run are told apart.
 #  inner: symbols that never belong inside a word, between two letters ("sh*roo*ms", "sh|rooms");
 #         dots, dashes, underscores and apostrophes stay, or every "don't" and "t.me" would differ.
 #  rep:   a letter repeated 3+ times ("shroooooms", "dmmmm").
 _SQUEEZE = re.compile(
-    r"(?P<run>(?<![a-z0-9])[a-z](?:[ .\-_*·•/|+~]{1,3}[a-z](?![a-z0-9]))+)"
+    r"(?P<run>(?<![a-z0-9])[a-z0-9](?:[ .\-_*·•/|+~\n]{1,3}[a-z0-9](?![a-z0-9])|[.,][0-9](?![a-z0-9]))+)"
     r"|(?P<inner>(?<=[a-z])[*·•|~]+(?=[a-z]))"
     r"|(?P<rep>([a-z])\4\4+)"
 )
-_RUN_SEPARATORS = re.compile(r"[ .\-_*·•/|+~]+")
+_RUN_GAPS = re.compile(r"[ .,\-_*·•/|+~\n]+")
+_LETTERS = re.compile(r"[a-z]")
+
+
+def _run_gaps(run: str) -> list[tuple[int, int, bool]]:
+    """The gaps of a run of single characters, each as (start, end, word break?) relative to the run.
+
+    The narrowest gap is the one between letters of a word; a wider gap, or one holding a line break or a
+    different separator (" / " among "."), separates words: "n e e d  a  p l u g" is "need a plug" and
+    "m_d_m_a + k_e_t" is "mdma ket". A run with fewer than two letters ("1 - 2", "0.1 g") is left alone,
+    and so is a decimal point or comma between two digits ("0.1").
+    """
+    if len(_LETTERS.findall(run)) < 2:
+        return []
+    gaps = [
+        (m.start(), m.end(), m.group())
+        for m in _RUN_GAPS.finditer(run)
+        if not (m.group() in ".," and run[m.start() - 1].isdigit() and run[m.end()].isdigit())
+    ]
+    if not gaps:
+        return []
+    inside = [g for _, _, g in gaps if "\n" not in g]
+    if not inside:
+        return [(a, b, True) for a, b, _ in gaps]
+    # The gap between letters: the shortest, and of those the most frequent ("a.b c.d.e" -> ".").
+    shortest = min(len(g) for g in inside)
+    candidates = [g for g in inside if len(g) == shortest]
+    narrow = max(candidates, key=candidates.count)
+    return [(a, b, g != narrow or "\n" in g) for a, b, g in gaps]
+
+
+def _squeeze_run(run: str) -> str:
+    out: list[str] = []
+    last = 0
+    for a, b, brk in _run_gaps(run):
+        out.append(run[last:a])
+        if brk:
+            out.append(" ")
+        last = b
+    out.append(run[last:])
+    return "".join(out)
+
 
 # A token holding at least one leet character; it is only rewritten when it also holds a letter
 # and is not a number with a unit ("450ms", "100mg", "3am").
 # The look-behind anchors each try at a token start, which keeps the scan linear.
 _LEET_TOKEN = re.compile(r"(?<![a-z0-9@$!|])[a-z0-9@$!|]*[0-9@$!|][a-z0-9@$!|]*")
 _QUANTITY = re.compile(r"\d+(?:[.,]\d+)?[a-z]{0,4}")
-_HAS_LETTER = re.compile(r"[a-z]")
+_HAS_LETTER = _LETTERS
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t",
                        "8": "b", "9": "g", "@": "a", "$": "s", "!": "i", "|": "l"})  # fmt: skip
 
@@ -240,7 +283,7 @@ def skeleton(folded: str) -> str:
 
 def _squeeze_sub(m: re.Match[str]) -> str:
     if m.lastgroup == "run":
-        return _RUN_SEPARATORS.sub("", m.group())
+        return _squeeze_run(m.group())
     if m.lastgroup == "inner":
         return ""
     return m.group()[0]
@@ -256,15 +299,17 @@ def squeeze_edits(text: str) -> list[Edit]:
     edits: list[Edit] = []
     shift = 0
 
-    def delete(start: int, end: int) -> None:
+    def delete(start: int, end: int, keep: int = 0) -> None:
+        # `keep` output characters (a space between words) stand for the whole of in[start:end].
         nonlocal shift
-        edits.append(Edit(start - shift, start - shift, start, end))
-        shift += end - start
+        edits.append(Edit(start - shift, start - shift + keep, start, end))
+        shift += end - start - keep
 
     for m in _SQUEEZE.finditer(text):
         if m.lastgroup == "run":
-            for sep in _RUN_SEPARATORS.finditer(text, m.start(), m.end()):
-                delete(sep.start(), sep.end())
+            base = m.start()
+            for a, b, brk in _run_gaps(m.group()):
+                delete(base + a, base + b, 1 if brk else 0)
         elif m.lastgroup == "inner":
             delete(m.start(), m.end())
         else:

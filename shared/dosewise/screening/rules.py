@@ -1,8 +1,10 @@
 """Rule packs: YAML files of signals that moderators can read and extend, compiled once with RE2.
 
-A pack is a mapping with ``rules`` (and optionally ``combos``, ``scoring``):
+A pack is a mapping with ``rules`` (and optionally ``terms``, ``combos``, ``scoring``):
 
 ```yaml
+terms:                           # named word lists, written {{name}} inside patterns
+  drug: 'ket|molly|tabs|caps'
 rules:
   - id: offer.selling            # unique across all loaded packs
     signal: intent_offer         # one of SIGNALS
@@ -13,6 +15,10 @@ rules:
     languages: [en]              # optional, documentation only
     comment: why this rule exists
     patterns: ['\\bselling\\b']  # RE2 syntax, lowercase, no accents (views are folded)
+  - id: offer.does
+    signal: intent_offer
+    weight: 0.3
+    patterns: ['\\bdoes\\s+{{drug}}\\b']  # {{drug}} becomes (?:ket|molly|tabs|caps)
 combos:
   - id: combo.offer_substance
     signals: [intent_offer, substance]
@@ -171,7 +177,39 @@ def _fail(path: str, rule_id: str, problem: str) -> RulePackError:
     return RulePackError(f"{path}: rule {rule_id}: {problem}")
 
 
-def _rule(path: str, raw: Any, seen: set[str]) -> Rule:
+_TERM = re2.compile(r"\{\{([a-z_]+)\}\}")
+
+
+def _expand(path: str, rule_id: str, pattern: str, terms: Mapping[str, str]) -> str:
+    """Replace each ``{{name}}`` in a pattern by the named term list, as a non-capturing group."""
+    out: list[str] = []
+    last = 0
+    for m in _TERM.finditer(pattern):
+        name = m.group(1)
+        if name not in terms:
+            raise _fail(path, rule_id, f"unknown term {{{{{name}}}}} (define it under 'terms')")
+        out.append(pattern[last : m.start()])
+        out.append(f"(?:{terms[name]})")
+        last = m.end()
+    out.append(pattern[last:])
+    return "".join(out)
+
+
+def _terms(path: str, raw: Any, known: Mapping[str, str]) -> dict[str, str]:
+    """The pack's ``terms`` added to those already known (a term may use earlier terms)."""
+    terms = dict(known)
+    if raw is None:
+        return terms
+    if not isinstance(raw, Mapping):
+        raise RulePackError(f"{path}: 'terms' must map names to patterns")
+    for name, value in raw.items():
+        if not isinstance(name, str) or not re2.fullmatch(r"[a-z_]+", name) or not isinstance(value, str) or not value:
+            raise RulePackError(f"{path}: term {name!r}: a lowercase name and a non-empty pattern")
+        terms[name] = _expand(path, f"term {name}", value, terms)
+    return terms
+
+
+def _rule(path: str, raw: Any, seen: set[str], terms: Mapping[str, str] | None = None) -> Rule:
     if not isinstance(raw, Mapping):
         raise _fail(path, "?", "each rule must be a mapping")
     rule_id = raw.get("id")
@@ -208,7 +246,7 @@ def _rule(path: str, raw: Any, seen: set[str]) -> Rule:
     scope = raw.get("scope", "window")
     if scope not in ("window", "message"):
         raise _fail(path, rule_id, "'scope' must be 'window' or 'message'")
-    source = "|".join(f"(?:{p})" for p in patterns)
+    source = "|".join(f"(?:{_expand(path, rule_id, p, terms or {})})" for p in patterns)
     sources: dict[str, str] = {}
     regexes: dict[str, Any] = {}
     for view in views:
@@ -277,9 +315,11 @@ def load_packs(extra: Sequence[Path] = (), include_default: bool = True) -> Rule
     combo_min = 0.0
     saturation = float("inf")
     seen: set[str] = set()
+    terms: dict[str, str] = {}
     for name, text in sources:
         data = _read(name, text)
-        rules.extend(_rule(name, raw, seen) for raw in data.get("rules") or [])
+        terms = _terms(name, data.get("terms"), terms)
+        rules.extend(_rule(name, raw, seen, terms) for raw in data.get("rules") or [])
         combos.extend(_combo(name, raw) for raw in data.get("combos") or [])
         scoring = data.get("scoring") or {}
         if not isinstance(scoring, Mapping):

@@ -69,3 +69,46 @@ def test_fast_paths_agree_with_the_explained_verdict(text: str) -> None:
     detector = default_detector()
     quick, full = detector.screen(text), detector.screen(text, explain=True)
     assert (quick.flagged, quick.score, quick.category) == (full.flagged, full.score, full.category)
+
+
+SPACED = st.lists(
+    st.sampled_from(["a", "b", "k", "1", "6", "0", " ", "  ", "   ", ".", "_", " / ", " - ", "\n", ",", "ab", "+"]),
+    max_size=16,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(SPACED, st.text(alphabet="abk016 ._/-\n,+", max_size=24)))
+def test_squeeze_sentinel_never_misses_a_change(text: str) -> None:
+    """When the cheap sentinel does not fire, the squeezed view must equal the skeleton."""
+    import re2
+
+    from dosewise.screening.detector import _SENTINELS
+    from dosewise.screening.normalize import squeeze
+
+    skel = Views(text).text("skeleton")
+    if not re2.search(_SENTINELS["squeezed"], skel):
+        assert squeeze(skel) == skel
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=7), min_size=1, max_size=6),
+       st.sampled_from([" ", ".", "_", "-"]), st.sampled_from(["  ", "   ", " / ", " - ", "\n"]))  # fmt: skip
+def test_spaced_words_are_read_back_as_words(words: list[str], inner: str, between: str) -> None:
+    """Letters spaced by one separator, words by a wider gap: the squeezed view reads the words back,
+    separated by single spaces, and each word's span covers exactly its spaced letters."""
+    if inner in between:
+        between = "  " if inner != " " else " / "
+    spaced = [inner.join(w) for w in words]
+    text = between.join(spaced)
+    views = Views(text)
+    squeezed = views.text("squeezed")
+    if all(len(w) == 1 for w in words):
+        return  # no gap inside a word, so nothing tells letters from words
+    assert squeezed == " ".join(words)
+    pos = 0
+    for word, original in zip(words, spaced, strict=True):
+        start = squeezed.index(word, pos)
+        a, b = views.span("squeezed", start, start + len(word))
+        assert text[a:b] == original
+        pos = start + len(word)
