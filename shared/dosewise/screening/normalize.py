@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from dataclasses import dataclass
 
 from dosewise.screening.confusables import CONFUSABLES
@@ -125,8 +126,7 @@ def _run_gaps(run: str) -> list[tuple[int, int, bool]]:
         return [(a, b, True) for a, b, _ in gaps]
     # The gap between letters: the shortest, and of those the most frequent ("a.b c.d.e" -> ".").
     shortest = min(len(g) for g in inside)
-    candidates = [g for g in inside if len(g) == shortest]
-    narrow = max(candidates, key=candidates.count)
+    narrow = Counter(g for g in inside if len(g) == shortest).most_common(1)[0][0]
     return [(a, b, g != narrow or "\n" in g) for a, b, g in gaps]
 
 

@@ -14,6 +14,8 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 DEV_SET = DATA / "dev_set.jsonl"
 # A second labelled set in other styles (long posts, slang, jargon, seven languages), kept as a regression.
 TUNE_SET = DATA / "screening_tune.jsonl"
+# A third, independently written set (long posts, spaced words, verb families, report frames), a regression.
+HOLDOUT_SET = DATA / "screening_holdout1.jsonl"
 
 # Messages that must be flagged: one per intent, evasion style and language, and every false
 # negative fixed while tuning the pack.
@@ -116,6 +118,43 @@ SOURCING = [
     ),
     ("signal: fungi_guy . 42, menu there", None),
     ("contact me on tg: caps_nz (no @ cuz automod)", None),
+    # Third pass, written before fixing, one group per mechanism (not from any labelled set).
+    # 1. spaced letters with wider gaps between words, mixed with digits
+    ("w t s  p e n i s  e n v y  c a p s ,  t g  i n  b i o", None),
+    ("a n y o n e  s e l l i n g  m d m a  i n  l e e d s ?", None),
+    ("h.a.v.e  m.o.l.l.y / d.m  m.e", None),
+    ("v e n d o  s e t a s\nm a n d a m e  m d", None),
+    # 2. verb families and inflections, several languages
+    ("my cousin's mate sorts caps and tabs, I'll pass on his number if you want", None),
+    ("she'll hook you up with molly, tell her the server sent you", None),
+    ("gotta re-up on the goldies before the weekend, anyone?", None),
+    ("ordered 2 sheets of tabs from overseas, do you reckon customs will open it?", None),
+    ("posted the caps yesterday with aus post express, tracking is in your dm", None),
+    ("wie heeft er keta voor me in gent? kan vanavond ophalen", None),
+    ("kto ma grzybki w krakowie? odbiór osobisty", None),
+    ("j'ai envoyé le virement, on se retrouve où pour les buvards ?", None),
+    # 3. contact + substance without a verb
+    ("ring 0161 496 0732 for caps, say you came from the server", None),
+    ("mdma / ket — 07700 900123 — mention my name", None),
+    ("discord(dot)gg/xyzCaps , verified buyers only, ask an admin", None),
+    # 4. asks buried in long posts
+    (
+        "My therapist has been great and I've read every study on microdosing I could find. Sleep is better, "
+        "mood is better, and the journalling really helps. Does anyone know where I could get some caps around "
+        "Leeds? Happy to pay. Thanks for being such a kind group.",
+        None,
+    ),
+    (
+        "I started the Fadiman protocol after a long research rabbit hole and my clinic visits have gone down. "
+        "If anyone can point me to someone local for mushrooms I'd be grateful, DM me if you can help. "
+        "Also what journalling apps do you use?",
+        None,
+    ),
+    (
+        "Sharing what worked for me: lion's mane, niacin and a steady routine. Our psilocybin blend ships "
+        "discreetly worldwide, 30 caps for $60, order through the link in bio.",
+        None,
+    ),
 ]
 
 # Messages that must not be flagged: hard negatives, including every false positive fixed.
@@ -188,6 +227,23 @@ ORDINARY = [
     "ne payez jamais un vendeur sur telegram, c'est toujours une arnaque, signalez aux modos",
     "anyone else tracking sleep with an oura ring while microdosing?",
     "Just got my prescription for ketamine lozenges from my psychiatrist, $150/month",
+    # Third pass hard negatives, one group per mechanism.
+    "s e e  y o u  a l l  a t  t h e  m e e t u p",
+    "d o n ' t  s e l l  y o u r  s o u l  l o l",
+    "he sells insurance, ask him if you need a quote",
+    "my sister does yoga and pilates, she'll sort you a class pass",
+    "ordered a book on psilocybin research, royal mail lost it again",
+    "I'll give you his number, he's a great plumber",
+    "@mods someone just posted a menu with tabs and caps in #general, can you nuke it?",
+    "reported the account to the mods, it was offering caps for btc. it's been deleted now",
+    "DM I just got: 'selling molly, tg @x_ex'. I've reported it and sent the screenshot to modmail.",
+    "Ich habe den Account gemeldet, er hat Pilze gegen Bitcoin angeboten. Nicht bezahlen!",
+    "Zgłosiłem to do moderatorów, ktoś sprzedawał grzybki za blika. Nie płaćcie!",
+    "That 'vendor' is a scam: they ask for $40 in btc for caps and vanish.",
+    "I'm a harm reduction nurse, not a dealer; I won't tell anyone where to buy, ask me about dosing.",
+    "my plug is the socket by the kettle, supplies power to the whole kitchen, best vendor ever",
+    "need a uk plug adapter for my capsule machine, anyone?",
+    "My therapist suggested a clinic. Ketamine infusions there cost $500 each, insurance covers some.",
 ]
 
 
@@ -272,7 +328,7 @@ def _load(path: Path) -> list[dict[str, str]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-@pytest.mark.parametrize("path", [DEV_SET, TUNE_SET], ids=["dev", "tune"])
+@pytest.mark.parametrize("path", [DEV_SET, TUNE_SET, HOLDOUT_SET], ids=["dev", "tune", "holdout1"])
 def test_labelled_set_quality(detector: Detector, path: Path) -> None:
     """The thresholds of the issue, with the definitions of the shared score.py."""
     tp = fp = fn = ev_tp = ev_n = 0
