@@ -102,6 +102,8 @@ _SQUEEZE = re.compile(
 )
 _RUN_GAPS = re.compile(r"[ .,\-_*·•/|+~\n]+")
 _LETTERS = re.compile(r"[a-z]")
+_TWO_LETTERS = re.compile(r"[a-z][^a-z]*[a-z]")
+_DECIMAL = re.compile(r"[0-9][.,][0-9]")
 
 
 def _run_gaps(run: str) -> list[tuple[int, int, bool]]:
@@ -112,15 +114,17 @@ def _run_gaps(run: str) -> list[tuple[int, int, bool]]:
     "m_d_m_a + k_e_t" is "mdma ket". A run with fewer than two letters ("1 - 2", "0.1 g") is left alone,
     and so is a decimal point or comma between two digits ("0.1").
     """
-    if len(_LETTERS.findall(run)) < 2:
+    if not _TWO_LETTERS.search(run):
         return []
-    gaps = [
-        (m.start(), m.end(), m.group())
-        for m in _RUN_GAPS.finditer(run)
-        if not (m.group() in ".," and run[m.start() - 1].isdigit() and run[m.end()].isdigit())
-    ]
-    if not gaps:
-        return []
+    found = _RUN_GAPS.finditer(run)
+    if _DECIMAL.search(run):
+        gaps = [
+            (m.start(), m.end(), m.group())
+            for m in found
+            if not (m.group() in ".," and run[m.start() - 1].isdigit() and run[m.end()].isdigit())
+        ]
+    else:
+        gaps = [(m.start(), m.end(), m.group()) for m in found]
     inside = [g for _, _, g in gaps if "\n" not in g]
     if not inside:
         return [(a, b, True) for a, b, _ in gaps]
@@ -131,6 +135,12 @@ def _run_gaps(run: str) -> list[tuple[int, int, bool]]:
 
 
 def _squeeze_run(run: str) -> str:
+    if not _TWO_LETTERS.search(run):
+        return run
+    if not _DECIMAL.search(run) and "\n" not in run:
+        kinds = set(_RUN_GAPS.findall(run))
+        if len(kinds) == 1:
+            return _RUN_GAPS.sub("", run)  # one kind of gap ("s.h.r.o.o.m.s", "d m"): one word
     out: list[str] = []
     last = 0
     for a, b, brk in _run_gaps(run):
