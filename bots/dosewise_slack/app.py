@@ -14,7 +14,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -98,17 +98,9 @@ class GroupDirectory:
     """Who is in which Slack user group (`usergroups.users.list`), cached briefly; decides moderators."""
 
     def __init__(
-        self,
-        client: AsyncWebClient,
-        moderators: Iterable[str],
-        *,
-        ttl: float = GROUP_CACHE_SECONDS,
-        clock: Any = time.monotonic,
+        self, client: AsyncWebClient, *, ttl: float = GROUP_CACHE_SECONDS, clock: Any = time.monotonic
     ) -> None:
-        entries = tuple(moderators)
         self.client = client
-        self.moderator_users = frozenset(e for e in entries if not is_group_id(e))
-        self.moderator_groups = tuple(e for e in entries if is_group_id(e))
         self.ttl = ttl
         self.clock = clock
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
@@ -139,11 +131,11 @@ class GroupDirectory:
         """Which of `groups` (user-group ids) the user belongs to."""
         return tuple([g for g in groups if is_group_id(g) and user_id in await self.members(g)])
 
-    async def is_moderator(self, user_id: str) -> bool:
-        """A moderator is listed by user id or is a member of a listed user group."""
-        if user_id in self.moderator_users:
+    async def is_listed(self, user_id: str, entries: Sequence[str]) -> bool:
+        """Whether a user is among `entries`: listed by user id, or a member of a listed user group."""
+        if user_id in entries:
             return True
-        return bool(await self.groups_of(user_id, self.moderator_groups))
+        return bool(await self.groups_of(user_id, entries))
 
 
 class SlackBot:
@@ -154,7 +146,7 @@ class SlackBot:
         self.settings = settings
         self.slack = settings.slack
         self.client = client if client is not None else make_client(self.slack)
-        self.directory = GroupDirectory(self.client, self.slack.moderators)
+        self.directory = GroupDirectory(self.client)
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -337,15 +329,34 @@ class SlackBot:
 
     # -- members -----------------------------------------------------------------------------------
 
+    def _moderators(self, team_id: str) -> tuple[str, ...]:
+        """Who reviews a workspace's flags: its `servers.<team>.moderators`, else `slack.moderators`."""
+        own = self.settings.policy_for(team_id).moderators
+        return self.slack.moderators if own is None else own
+
+    def _mod_channel(self, team_id: str) -> str:
+        """Where a workspace's alerts go: its `servers.<team>.mod_channel`, else `slack.mod_channel`."""
+        own = self.settings.policy_for(team_id).mod_channel
+        return self.slack.mod_channel if own is None else own
+
+    async def _is_moderator(self, user_id: str, team_id: str) -> bool:
+        return await self.directory.is_listed(user_id, self._moderators(team_id))
+
+    async def _server_of(self, flag_id: int, fallback: str) -> str:
+        """The workspace a flag belongs to (the clicker's own when the flag cannot be read)."""
+        try:
+            return (await self.core.get_flag(flag_id)).ref.server_id
+        except DosewiseError:
+            return fallback
+
     # -- screening and alerts ----------------------------------------------------------------------
 
     async def _screen(self, message: IncomingMessage) -> None:
         author = message.author
         policy = self.settings.policy_for(message.ref.server_id)
-        roles = await self.directory.groups_of(author.id, (*self.directory.moderator_groups, *policy.exempt_roles))
-        is_moderator = author.id in self.directory.moderator_users or any(
-            r in self.directory.moderator_groups for r in roles
-        )
+        moderators = self._moderators(message.ref.server_id)
+        roles = await self.directory.groups_of(author.id, (*moderators, *policy.exempt_roles))
+        is_moderator = author.id in moderators or any(r in moderators for r in roles)
         message = replace(message, author=replace(author, is_moderator=is_moderator, roles=roles))
         outcome = await self.core.screen(message)
         if outcome.flag is not None:
@@ -398,16 +409,17 @@ class SlackBot:
                 channel=flag.alert_ref.channel_id, ts=flag.alert_ref.message_id, **message.as_kwargs()
             )
             return
-        if not self.slack.mod_channel:
+        mod_channel = self._mod_channel(flag.ref.server_id)
+        if not mod_channel:
             log.warning("flag #%d raised but slack.mod_channel is not set: no alert posted", flag.id)
             return
         posted = await self.client.chat_postMessage(
-            channel=self.slack.mod_channel, unfurl_links=False, unfurl_media=False, **message.as_kwargs()
+            channel=mod_channel, unfurl_links=False, unfurl_media=False, **message.as_kwargs()
         )
         alert = MessageRef(
             platform=Platform.SLACK.value,
             server_id=flag.ref.server_id,
-            channel_id=str(posted.get("channel") or self.slack.mod_channel),
+            channel_id=str(posted.get("channel") or mod_channel),
             message_id=str(posted["ts"]),
         )
         await self.core.record_alert(flag.id, alert)
@@ -416,7 +428,7 @@ class SlackBot:
 
     async def _report(self, body: dict[str, Any]) -> None:
         reporter = user_from(body, "message_action")
-        request = to_report_request(body, is_moderator=await self.directory.is_moderator(reporter.id))
+        request = to_report_request(body, is_moderator=await self._is_moderator(reporter.id, _team_of(body)))
         outcome = await self.core.report(request)
         flag = outcome.flag
         if flag is None:
@@ -441,16 +453,15 @@ class SlackBot:
 
     async def _review(self, body: dict[str, Any]) -> None:
         user = user_from(body, "block_actions")
-        is_moderator = await self.directory.is_moderator(user.id)
-        requests = to_review_requests(body, is_moderator=is_moderator)
-        if not requests:
-            return
-        if not is_moderator:
-            # Checked here on every click, whatever the surface; the core refuses as well.
-            await self._tell(body, user.id, NotAModerator().user_message)
-            return
         place, _ = interaction_place(body)
-        for request in requests:
+        for pressed in to_review_requests(body, is_moderator=False):
+            # Checked on every click, whatever the surface, against the moderators of the flag's own
+            # workspace; the core refuses a non-moderator as well.
+            server = await self._server_of(pressed.flag_id, _team_of(body))
+            if not await self._is_moderator(user.id, server):
+                await self._tell(body, user.id, NotAModerator().user_message)
+                return
+            request = replace(pressed, moderator=replace(pressed.moderator, is_moderator=True))
             try:
                 outcome = await self.core.review(request)
             except FlagAlreadyReviewed as exc:
@@ -492,7 +503,7 @@ class SlackBot:
     # -- App Home ----------------------------------------------------------------------------------
 
     async def _publish_home(self, user_id: str, team_id: str) -> None:
-        is_moderator = await self.directory.is_moderator(user_id)
+        is_moderator = await self._is_moderator(user_id, team_id)
         flags: list[Flag] = []
         if is_moderator:
             flags = list(await self.core.pending_flags(team_id or None, limit=HOME_FLAGS + 1))

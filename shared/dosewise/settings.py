@@ -47,6 +47,10 @@ class Policy:
     allowlist: tuple[str, ...] = ()
     rule_packs: tuple[Path, ...] = ()
     escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
+    # Per-server only (under `servers:`): where this server's alerts go and who reviews them; None means
+    # the platform section's setting. A bot in several servers must not post one server's flags in another.
+    mod_channel: str | None = None
+    moderators: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,10 +212,18 @@ _POLICY_KEYS = {
     "rule_packs",
     "escalation",
 }
+_SERVER_ONLY_KEYS = {"mod_channel", "moderators"}
 
 
-def _policy(r: _Reader, data: Mapping[str, Any], prefix: str, base: Policy, here: Path) -> Policy:
-    r.unknown(data, _POLICY_KEYS, prefix)
+def _policy(
+    r: _Reader, data: Mapping[str, Any], prefix: str, base: Policy, here: Path, *, server: bool = False
+) -> Policy:
+    if server:
+        r.unknown(data, _POLICY_KEYS | _SERVER_ONLY_KEYS, prefix)
+    else:
+        for key in _SERVER_ONLY_KEYS & set(data):
+            r.problem(prefix + key, "set it under discord: or slack: (or per server under servers.<id>:)")
+        r.unknown({k: v for k, v in data.items() if k not in _SERVER_ONLY_KEYS}, _POLICY_KEYS, prefix)
     esc = r.section(data, "escalation", prefix)
     r.unknown(esc, {"upheld", "days", "timeout_minutes", "apply"}, prefix + "escalation.")
     ep = prefix + "escalation."
@@ -238,6 +250,8 @@ def _policy(r: _Reader, data: Mapping[str, Any], prefix: str, base: Policy, here
         allowlist=r.get(data, "allowlist", prefix, _strings, base.allowlist),
         rule_packs=rule_packs,
         escalation=escalation,
+        mod_channel=r.get(data, "mod_channel", prefix, _str, None) if server else None,
+        moderators=r.get(data, "moderators", prefix, _strings, None) if server else None,
     )
     if policy.act_threshold is not None and policy.act_threshold < policy.flag_threshold:
         r.problem(prefix + "act_threshold", "must not be lower than flag_threshold")
@@ -272,7 +286,7 @@ def parse_settings(data: Any, source: str, env: Mapping[str, str], here: Path) -
         if not isinstance(overrides, Mapping):
             r.problem(prefix.rstrip("."), "must be a mapping of moderation keys")
             continue
-        servers[str(server_id)] = _policy(r, overrides, prefix, policy, here)
+        servers[str(server_id)] = _policy(r, overrides, prefix, policy, here, server=True)
 
     d = r.section(data, "discord", "")
     r.unknown(

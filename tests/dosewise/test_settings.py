@@ -99,6 +99,31 @@ def test_per_server_overrides_inherit_the_defaults(tmp_path: Path) -> None:
     assert settings.policy_for("other").mode == "review"
 
 
+def test_a_server_has_its_own_mod_channel_and_moderators(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        'discord:\n  mod_channel: "100"\nservers:\n  "42":\n    mod_channel: "4200"\n    moderators: [Stewards]\n'
+        '  "43":\n    mode: hide\n',
+    )
+    settings = load_settings(path, env={})
+    assert settings.policy_for("42").mod_channel == "4200"
+    assert settings.policy_for("42").moderators == ("Stewards",)
+    # Not overridden: None, so the adapter falls back to its platform section.
+    assert settings.policy_for("43").mod_channel is None and settings.policy_for("43").moderators is None
+    assert settings.policy.mod_channel is None
+
+
+def test_mod_channel_under_moderation_points_to_the_right_section(tmp_path: Path) -> None:
+    path = write(tmp_path, "moderation:\n  mod_channel: '1'\n  flag_treshold: 0.4\n")
+    found = problems(path)
+    assert (
+        found[0]
+        == f"{path}: moderation.mod_channel: set it under discord: or slack: (or per server under servers.<id>:)"
+    )
+    assert found[1].startswith(f"{path}: moderation.flag_treshold: unknown key")
+    assert len(found) == 2
+
+
 def test_act_threshold_below_flag_threshold_is_refused() -> None:
     with pytest.raises(ConfigError) as info:
         parse_settings({"moderation": {"flag_threshold": 0.6, "act_threshold": 0.4}}, "c.yaml", {}, Path("."))

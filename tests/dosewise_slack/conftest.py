@@ -7,7 +7,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 
 from dosewise.core import BotCore
-from dosewise.settings import Settings, SlackSettings
+from dosewise.settings import Policy, Settings, SlackSettings
 from dosewise_slack.app import SlackBot, build_bot
 from tests.dosewise_slack.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
 
@@ -38,7 +38,9 @@ def sign(body: str, timestamp: str, secret: str = SIGNING_SECRET) -> str:
     return f"v0={digest}"
 
 
-def settings_for(fake: FakeSlack, tmp_path: Path, **slack: Any) -> Settings:
+def settings_for(
+    fake: FakeSlack, tmp_path: Path, servers: Mapping[str, Policy] | None = None, **slack: Any
+) -> Settings:
     """Settings for a test workspace: a mod channel, one moderator by id and one user group."""
     base = SlackSettings(
         mode="http",
@@ -50,7 +52,7 @@ def settings_for(fake: FakeSlack, tmp_path: Path, **slack: Any) -> Settings:
         signing_secret=SIGNING_SECRET,
         api_url=fake.api_url,
     )
-    return Settings(database=tmp_path / "dosewise.db", slack=replace(base, **slack))
+    return Settings(database=tmp_path / "dosewise.db", slack=replace(base, **slack), servers=dict(servers or {}))
 
 
 @dataclass
@@ -217,8 +219,8 @@ async def make_harness(fake: FakeSlack, tmp_path: Path) -> AsyncIterator[Harness
     """Start the adapter (with optional SlackSettings overrides) behind a loopback HTTP server."""
     cleanups: list[Callable[[], Awaitable[None]]] = []
 
-    async def start(**slack: Any) -> Harness:
-        settings = settings_for(fake, tmp_path, **slack)
+    async def start(servers: Mapping[str, Policy] | None = None, **slack: Any) -> Harness:
+        settings = settings_for(fake, tmp_path, servers, **slack)
         core = await BotCore.open(settings)
         bot = build_bot(core, settings)
         runner = web.AppRunner(bot.web_app(), access_log=None)

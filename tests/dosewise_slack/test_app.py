@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import pytest
 
 from dosewise.models import FlagStatus, ModAction
+from dosewise.settings import Policy
 from dosewise_slack.translate import button_id
 from tests.dosewise_slack.conftest import (
     GROUP_MODERATOR,
@@ -317,6 +318,28 @@ async def test_editing_a_clean_message_into_sourcing_raises_a_flag(harness: Harn
 
 
 # -- reviews ---------------------------------------------------------------------------------------------
+
+
+async def test_a_workspace_override_picks_its_own_mod_channel_and_moderators(make_harness: HarnessFactory) -> None:
+    h = await make_harness(servers={TEAM_ID: Policy(mod_channel="C0STEWARDS", moderators=(MEMBER,))})
+    await h.event(message_event(SOURCING, "1700000000.000700"))
+    await h.settle()
+    (alert,) = h.fake.calls_to("chat.postMessage")
+    assert alert.params["channel"] == "C0STEWARDS"
+    (flag,) = await h.core.pending_flags(TEAM_ID)
+    where = alert_container(*await recorded_alert(h, flag.id))
+    # The platform-wide moderator is not one of this workspace's: refused, nothing changes.
+    await h.interaction(button_payload(button_id(flag.id, ModAction.DISMISS), user=MODERATOR, container=where))
+    await h.settle()
+    (refusal,) = h.fake.calls_to("chat.postEphemeral")
+    assert refusal.params["user"] == MODERATOR and "Only moderators" in refusal.params["text"]
+    assert (await h.core.get_flag(flag.id)).status is FlagStatus.OPEN
+    # The workspace's own moderator reviews it.
+    await h.interaction(button_payload(button_id(flag.id, ModAction.UPHOLD), user=MEMBER, container=where))
+    await h.settle()
+    assert (await h.core.get_flag(flag.id)).status is FlagStatus.UPHELD
+    (update,) = h.fake.calls_to("chat.update")
+    assert update.params["channel"] == "C0STEWARDS" and f"Upheld* by <@{MEMBER}>" in blocks_text(update.params)
 
 
 async def test_non_moderator_button_gets_an_ephemeral_refusal_and_changes_nothing(harness: Harness) -> None:
