@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from dosewise.errors import DosewiseError
-from dosewise_cli import cmd_config, cmd_content, cmd_flags, cmd_run, cmd_scan
+from dosewise_cli import cmd_config, cmd_content, cmd_flags, cmd_run, cmd_scan, cmd_servers
 
 # Each module contributes its subcommands; the order is the order of `dosewise --help`.
-COMMAND_MODULES = (cmd_run, cmd_content, cmd_scan, cmd_flags, cmd_config)
+COMMAND_MODULES = (cmd_run, cmd_content, cmd_scan, cmd_flags, cmd_servers, cmd_config)
 
 
 def build_parser() -> argparse.ArgumentParser:

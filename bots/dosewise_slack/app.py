@@ -331,12 +331,12 @@ class SlackBot:
 
     def _moderators(self, team_id: str) -> tuple[str, ...]:
         """Who reviews a workspace's flags: its `servers.<team>.moderators`, else `slack.moderators`."""
-        own = self.settings.policy_for(team_id).moderators
+        own = self.core.policy_for(team_id).moderators
         return self.slack.moderators if own is None else own
 
     def _mod_channel(self, team_id: str) -> str:
         """Where a workspace's alerts go: its `servers.<team>.mod_channel`, else `slack.mod_channel`."""
-        own = self.settings.policy_for(team_id).mod_channel
+        own = self.core.policy_for(team_id).mod_channel
         return self.slack.mod_channel if own is None else own
 
     async def _is_moderator(self, user_id: str, team_id: str) -> bool:
@@ -353,7 +353,7 @@ class SlackBot:
 
     async def _screen(self, message: IncomingMessage) -> None:
         author = message.author
-        policy = self.settings.policy_for(message.ref.server_id)
+        policy = self.core.policy_for(message.ref.server_id)
         moderators = self._moderators(message.ref.server_id)
         roles = await self.directory.groups_of(author.id, (*moderators, *policy.exempt_roles))
         is_moderator = author.id in moderators or any(r in moderators for r in roles)

@@ -24,7 +24,7 @@ from dosewise.models import (
 )
 from dosewise.moderation import ModerationService
 from dosewise.server_detectors import ServerDetectors
-from dosewise.settings import Settings
+from dosewise.settings import Policy, Settings
 from dosewise.store import FlagStats, Store
 
 
@@ -50,9 +50,11 @@ class BotCore:
         detectors.warm()
         store = await Store.open(settings.database, busy_timeout=busy_timeout)
         moderation = ModerationService(store, settings, detectors, now=now)
+        await moderation.reload_policies()
         # A busy database must not stop the bot from starting: purge_or_log logs and carries on.
         await moderation.purge_or_log()
         moderation.start_retention()
+        moderation.start_policy_refresh()
         return cls(settings, content, moderation)
 
     async def close(self) -> None:
@@ -83,6 +85,12 @@ class BotCore:
         return self.content.autocomplete(prefix, limit)
 
     # -- screening and moderation (issue 4) --------------------------------------------------------
+
+    def policy_for(self, server_id: str) -> Policy:
+        """The moderation policy in force for a server (config file plus run-time settings)."""
+        if self._moderation is None:
+            return self.settings.policy_for(server_id)
+        return self._moderation.policies.policy_for(server_id)
 
     async def screen(self, message: IncomingMessage) -> ScreenOutcome:
         """Screen a new or edited message; flag it, apply policy, and say what the adapter should do."""

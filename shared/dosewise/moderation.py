@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from dosewise.errors import FlagAlreadyReviewed, FlagNotFound, NotAModerator, StoreError, StoreUnavailable
 from dosewise.models import (
@@ -37,7 +38,8 @@ from dosewise.models import (
 )
 from dosewise.retry import WriteQueue
 from dosewise.server_detectors import ServerDetectors
-from dosewise.settings import Policy, Settings
+from dosewise.server_policies import ANY_PLATFORM
+from dosewise.settings import Policy, Settings, server_policy
 from dosewise.store import FlagStats, Store, Transaction
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,8 @@ RECENT_EVENTS = 10_000
 NOT_SCREENED = Verdict(flagged=False, score=0.0)
 # How often a running bot applies the retention period (it also runs at start).
 RETENTION_INTERVAL = 6 * 3600.0
+# How soon `dosewise servers set` from another process takes effect in a running bot.
+POLICY_REFRESH_INTERVAL = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,7 @@ class ModerationService:
         self.store = store
         self.settings = settings
         self.detectors = detectors
+        self.policies = detectors.policies
         self.now = now
         self.queue = queue or WriteQueue("flag store", log)
         self._recent_events: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -96,12 +101,13 @@ class ModerationService:
         # Flags handed out but still queued, by message: an edit meanwhile must not look like a new flag.
         self._queued_flags: dict[tuple[str, str, str], Flag] = {}
         self._retention: asyncio.Task[None] | None = None
+        self._policy_refresh: asyncio.Task[None] | None = None
 
     # -- screening ---------------------------------------------------------------------------------
 
     async def screen(self, message: IncomingMessage) -> ScreenOutcome:
         """Screen a new or edited message and say what the adapter should do."""
-        policy = self.settings.policy_for(message.ref.server_id)
+        policy = self.policies.policy_for(message.ref.server_id)
         skipped = self._skip_reason(message, policy)
         if skipped:
             return ScreenOutcome(verdict=NOT_SCREENED, skipped=skipped)
@@ -243,7 +249,7 @@ class ModerationService:
             note=request.note,
             updated_at=at,
         )
-        policy = self.settings.policy_for(flag.ref.server_id)
+        policy = self.policies.policy_for(flag.ref.server_id)
         timeout = 0
         if request.action is ModAction.TIMEOUT:
             timeout = request.timeout_seconds or policy.escalation.timeout_minutes * 60
@@ -333,17 +339,55 @@ class ModerationService:
         except StoreError:
             log.exception("retention purge failed")
 
+    async def reload_policies(self) -> bool:
+        """Read the servers' run-time settings again; True if any policy changed. Errors are logged."""
+        try:
+            rows = await self.store.all_server_settings()
+        except StoreError as exc:
+            log.warning("could not read the servers' stored settings, keeping the current ones: %s", exc)
+            return False
+        return self.detectors.update_policies(rows)
+
+    def start_policy_refresh(self, every: float = POLICY_REFRESH_INTERVAL) -> None:
+        """Pick up settings changed by other processes every `every` seconds until `close()`."""
+        if self._policy_refresh is None or self._policy_refresh.done():
+            self._policy_refresh = asyncio.create_task(self._refresh_loop(every), name="dosewise-policy-refresh")
+
+    async def _refresh_loop(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            if await self.reload_policies():
+                log.info("server settings changed; new policies in force")
+
+    async def set_server_setting(self, server_id: str, key: str, value: Any, actor: UserRef) -> Policy:
+        """Change one setting of a server at run time (validated first); return the policy now in force."""
+        current = self.policies.overrides(server_id)
+        policy = server_policy(self.settings.policy_for(server_id), {**current, key: value}, f"servers {server_id}")
+        await self.store.set_server_setting(ANY_PLATFORM, server_id, key, value, self.now())
+        await self.reload_policies()
+        log.info("%s set %s of server %s", actor.name or actor.id, key, server_id)
+        return policy
+
+    async def unset_server_setting(self, server_id: str, key: str, actor: UserRef) -> bool:
+        """Go back to the config file's value of one setting of a server; False if it was not set."""
+        removed = await self.store.delete_server_setting(ANY_PLATFORM, server_id, key)
+        await self.reload_policies()
+        if removed:
+            log.info("%s unset %s of server %s", actor.name or actor.id, key, server_id)
+        return removed
+
     async def flush(self, within: float | None = None) -> bool:
         """Wait until every queued write has been stored; False if `within` seconds ran out first."""
         return await self.queue.wait(within)
 
     async def close(self, within: float = 5.0) -> None:
         """Stop retention; try to store queued writes for up to `within` seconds, then stop retrying."""
-        if self._retention is not None:
-            self._retention.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._retention
-            self._retention = None
+        for task in (self._retention, self._policy_refresh):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._retention = self._policy_refresh = None
         await self.queue.close(within)
 
     # -- internals ---------------------------------------------------------------------------------

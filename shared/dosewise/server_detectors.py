@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from dosewise.models import Verdict
+from dosewise.server_policies import ServerPolicies
 from dosewise.settings import Policy, Settings
 
 
@@ -33,8 +34,11 @@ def build_detector(extra_packs: tuple[Path, ...], allowlist: tuple[str, ...], fl
 class ServerDetectors:
     """Detectors per server; servers with the same screening policy share one compiled detector."""
 
-    def __init__(self, settings: Settings, build: ScreenerBuilder = build_detector) -> None:
+    def __init__(
+        self, settings: Settings, build: ScreenerBuilder = build_detector, policies: ServerPolicies | None = None
+    ) -> None:
         self._settings = settings
+        self.policies = policies if policies is not None else ServerPolicies(settings)
         self._build = build
         self._by_key: dict[tuple[tuple[Path, ...], tuple[str, ...], float], Screener] = {}
         self._by_server: dict[str, Screener] = {}
@@ -43,9 +47,17 @@ class ServerDetectors:
         """The detector for a server's policy (compiled on first use)."""
         found = self._by_server.get(server_id)
         if found is None:
-            found = self._for_policy(self._settings.policy_for(server_id))
+            found = self._for_policy(self.policies.policy_for(server_id))
             self._by_server[server_id] = found
         return found
+
+    def update_policies(self, rows: Mapping[str, Mapping[str, Any]]) -> bool:
+        """Take new run-time overrides (server → key → value); True if any server's policy may have changed."""
+        if not self.policies.update(rows):
+            return False
+        # Compiled detectors stay keyed by their screening policy; only the server → detector map is redone.
+        self._by_server.clear()
+        return True
 
     def warm(self) -> None:
         """Compile the default and every configured server's detector now, so bad rule packs fail at start."""

@@ -213,6 +213,8 @@ _POLICY_KEYS = {
     "escalation",
 }
 _SERVER_ONLY_KEYS = {"mod_channel", "moderators"}
+# What moderators may change while the bot runs (`dosewise servers set`); rule packs are files, so config only.
+RUNTIME_KEYS = frozenset((_POLICY_KEYS | _SERVER_ONLY_KEYS) - {"rule_packs"})
 
 
 def _policy(
@@ -250,8 +252,8 @@ def _policy(
         allowlist=r.get(data, "allowlist", prefix, _strings, base.allowlist),
         rule_packs=rule_packs,
         escalation=escalation,
-        mod_channel=r.get(data, "mod_channel", prefix, _str, None) if server else None,
-        moderators=r.get(data, "moderators", prefix, _strings, None) if server else None,
+        mod_channel=r.get(data, "mod_channel", prefix, _str, base.mod_channel) if server else None,
+        moderators=r.get(data, "moderators", prefix, _strings, base.moderators) if server else None,
     )
     if policy.act_threshold is not None and policy.act_threshold < policy.flag_threshold:
         r.problem(prefix + "act_threshold", "must not be lower than flag_threshold")
@@ -269,6 +271,17 @@ _TOP_KEYS = {
     "slack",
     "console",
 }
+
+
+def server_policy(base: Policy, overrides: Mapping[str, Any], source: str) -> Policy:
+    """`base` with a server's run-time overrides applied; raises ConfigError naming each bad key."""
+    r = _Reader(source)
+    for key in set(overrides) - RUNTIME_KEYS:
+        r.problem(str(key), f"cannot be changed at run time (expected one of: {', '.join(sorted(RUNTIME_KEYS))})")
+    policy = _policy(r, {k: v for k, v in overrides.items() if k in RUNTIME_KEYS}, "", base, Path("."), server=True)
+    if r.problems:
+        raise ConfigError(r.problems)
+    return policy
 
 
 def parse_settings(data: Any, source: str, env: Mapping[str, str], here: Path) -> Settings:

@@ -393,6 +393,17 @@ class Store:
             )
         return {r["key"]: json.loads(r["value"]) for r in rows}
 
+    async def all_server_settings(self) -> dict[str, dict[str, Any]]:
+        """Every server's run-time settings (server id → key → JSON value), whatever the platform."""
+        async with self._reading() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT server_id, key, value FROM server_settings ORDER BY platform, server_id, key"
+            )
+        found: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            found.setdefault(r["server_id"], {})[r["key"]] = json.loads(r["value"])
+        return found
+
     # -- maintenance -------------------------------------------------------------------------------
 
     async def set_server_setting(self, platform: str, server_id: str, key: str, value: Any, at: datetime) -> None:
@@ -404,6 +415,15 @@ class Store:
                 " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
                 (platform, server_id, key, json.dumps(value), to_db_time(at)),
             )
+
+    async def delete_server_setting(self, platform: str, server_id: str, key: str) -> bool:
+        """Forget one run-time setting of a server; False if it was not set."""
+        async with self.transaction() as tx:
+            cursor = await tx._conn.execute(
+                "DELETE FROM server_settings WHERE platform = ? AND server_id = ? AND key = ?",
+                (platform, server_id, key),
+            )
+            return cursor.rowcount > 0
 
     async def purge_text(self, before: datetime, now: datetime, actor: UserRef, note: str) -> int:
         """Remove message text (and matched snippets) of flags created before `before`; keep metadata."""
