@@ -94,6 +94,10 @@ def is_group_id(entry: str) -> bool:
     return entry.startswith("S")
 
 
+# chat.update errors after which an alert cannot (or need not) be cleared of purged text.
+ALERT_GONE_ERRORS = frozenset({"message_not_found", "channel_not_found", "cant_update_message", "is_archived"})
+
+
 class GroupDirectory:
     """Who is in which Slack user group (`usergroups.users.list`), cached briefly; decides moderators."""
 
@@ -423,6 +427,26 @@ class SlackBot:
             message_id=str(posted["ts"]),
         )
         await self.core.record_alert(flag.id, alert)
+
+    async def clear_alert(self, flag: Flag) -> bool:
+        """Re-render a purged flag's alert without the message text; False means "try again later"."""
+        if flag.alert_ref is None:
+            return True
+        self._ensure_session()
+        message = render_alert(flag, permalink=flag.ref.permalink)
+        try:
+            await self.client.chat_update(
+                channel=flag.alert_ref.channel_id, ts=flag.alert_ref.message_id, **message.as_kwargs()
+            )
+        except SlackApiError as exc:
+            error = api_error(exc)
+            if error in ALERT_GONE_ERRORS:
+                # Nothing left to edit, or nothing this app may edit: retrying would not change that.
+                log.info("alert of flag #%d not cleared: %s", flag.id, error)
+                return True
+            log.warning("could not clear the alert of flag #%d, will retry: %s", flag.id, error)
+            return False
+        return True
 
     # -- reports -----------------------------------------------------------------------------------
 

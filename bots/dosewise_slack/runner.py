@@ -48,6 +48,8 @@ async def run_slack(core: BotCore, settings: Settings, port: int | None = None) 
     if problems:
         raise ConfigError(problems)
     bot = build_bot(core, settings)
+    # Retention reaches the mod channel too: purged flags get their alert re-rendered without the text.
+    core.attach_alert_clearer("slack", bot.clear_alert)
     # Content, rules and the app are built and live forever: keep them out of every GC scan (shorter
     # collector pauses under load; the benchmark's tail latency drops with it).
     gc.collect()

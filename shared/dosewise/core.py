@@ -22,7 +22,7 @@ from dosewise.models import (
     TopicChoice,
     utcnow,
 )
-from dosewise.moderation import ModerationService
+from dosewise.moderation import AlertClearer, ModerationService
 from dosewise.server_detectors import ServerDetectors
 from dosewise.settings import Policy, Settings
 from dosewise.store import FlagStats, Store
@@ -133,6 +133,10 @@ class BotCore:
     async def purge(self, now: datetime | None = None) -> int:
         """Apply retention now: remove message text older than `retention_days`; returns flags purged."""
         return await self.moderation.purge(now)
+
+    def attach_alert_clearer(self, platform: str, clear: AlertClearer) -> None:
+        """Register how an adapter re-renders a purged flag's alert, so retention reaches the mod channel too."""
+        self.moderation.attach_alert_clearer(platform, clear)
 
     async def flush(self, within: float | None = None) -> bool:
         """Wait until flags queued while the database was unavailable are stored."""

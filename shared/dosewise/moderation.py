@@ -54,6 +54,10 @@ RECENT_EVENTS = 10_000
 NOT_SCREENED = Verdict(flagged=False, score=0.0)
 # How often a running bot applies the retention period (it also runs at start).
 RETENTION_INTERVAL = 6 * 3600.0
+# Alerts edited per round when purged text is removed from them (platform rate limits apply).
+ALERT_CLEAR_BATCH = 100
+# An adapter's way to re-render a purged flag's alert without the text; False means "try again later".
+AlertClearer = Callable[[Flag], Awaitable[bool]]
 # How soon `dosewise servers set` from another process takes effect in a running bot.
 POLICY_REFRESH_INTERVAL = 30.0
 
@@ -102,6 +106,8 @@ class ModerationService:
         self._queued_flags: dict[tuple[str, str, str], Flag] = {}
         self._retention: asyncio.Task[None] | None = None
         self._policy_refresh: asyncio.Task[None] | None = None
+        self._clearers: dict[str, AlertClearer] = {}
+        self._background: set[asyncio.Task[int]] = set()
 
     # -- screening ---------------------------------------------------------------------------------
 
@@ -320,6 +326,47 @@ class ModerationService:
             log.info("retention: removed the text of %d flags older than %d days", purged, days)
         return purged
 
+    def attach_alert_clearer(self, platform: str, clear: AlertClearer) -> None:
+        """Let an adapter remove purged text from its alerts; runs now and after every retention round."""
+        self._clearers[platform] = clear
+        task = asyncio.create_task(self.clear_purged_alerts(), name="dosewise-clear-alerts")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def idle(self) -> None:
+        """Wait for the alert clearing started by `attach_alert_clearer` (tests, orderly shutdown)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def clear_purged_alerts(self) -> int:
+        """Have each attached adapter edit the alerts of purged flags; returns how many were cleared."""
+        cleared = 0
+        for platform, clear in list(self._clearers.items()):
+            while True:
+                try:
+                    flags = await self.store.purged_alerts(platform, ALERT_CLEAR_BATCH)
+                except StoreError as exc:
+                    log.warning("cannot list alerts to clear, will try after the next purge: %s", exc)
+                    return cleared
+                done = 0
+                for flag in flags:
+                    try:
+                        ok = await clear(flag)
+                    except Exception:
+                        log.exception("clearing the alert of flag #%d failed", flag.id)
+                        ok = False
+                    if not ok:
+                        # Rate limits and outages pass; the next retention round tries again.
+                        break
+                    await self.store.alert_cleared(flag.id)
+                    done += 1
+                cleared += done
+                if done < ALERT_CLEAR_BATCH:
+                    break
+        if cleared:
+            log.info("retention: removed purged message text from %d moderator alerts", cleared)
+        return cleared
+
     def start_retention(self, every: float = RETENTION_INTERVAL) -> None:
         """Apply the retention period every `every` seconds in the background until `close()`."""
         if self._retention is None or self._retention.done():
@@ -338,6 +385,7 @@ class ModerationService:
             log.warning("retention purge skipped, will run again later: %s", exc)
         except StoreError:
             log.exception("retention purge failed")
+        await self.clear_purged_alerts()
 
     async def reload_policies(self) -> bool:
         """Read the servers' run-time settings again; True if any policy changed. Errors are logged."""
@@ -382,7 +430,7 @@ class ModerationService:
 
     async def close(self, within: float = 5.0) -> None:
         """Stop retention; try to store queued writes for up to `within` seconds, then stop retrying."""
-        for task in (self._retention, self._policy_refresh):
+        for task in (self._retention, self._policy_refresh, *self._background):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

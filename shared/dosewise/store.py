@@ -33,6 +33,10 @@ from dosewise.store_rows import (
 )
 
 APPLICATION_ID = 1148154725  # 'Dose', set by migration 0001
+# flags.text_purged: 0 text kept; 1 purged; 2 purged, but the moderators' alert may still show the text
+# (an adapter edits it and sets 1, so retention also reaches what was posted to the mod channel).
+TEXT_PURGED = 1
+TEXT_PURGED_ALERT_PENDING = 2
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _INSERT_FLAG = f"INSERT INTO flags ({', '.join(FLAG_COLUMNS)}) VALUES ({', '.join('?' * len(FLAG_COLUMNS))})"
 
@@ -372,7 +376,7 @@ class Store:
                 params,
             )
             purged_rows = await conn.execute_fetchall(
-                f"SELECT count(*) FROM flags{where}{' AND' if where else ' WHERE'} text_purged = 1", params
+                f"SELECT count(*) FROM flags{where}{' AND' if where else ' WHERE'} text_purged != 0", params
             )
         per_day = tuple(DayStats(d[0], d[1], d[2], d[3], d[4]) for d in days)
         return FlagStats(
@@ -440,8 +444,9 @@ class Store:
                 )
                 when = to_db_time(now)
                 await tx._conn.executemany(
-                    "UPDATE flags SET text = '', original_text = '', reasons = ?, text_purged = 1,"
-                    " updated_at = ? WHERE id = ?",
+                    "UPDATE flags SET text = '', original_text = '', reasons = ?, updated_at = ?,"
+                    f" text_purged = CASE WHEN alert_message_id IS NULL THEN {TEXT_PURGED}"
+                    f" ELSE {TEXT_PURGED_ALERT_PENDING} END WHERE id = ?",
                     [(scrub_reasons(r["reasons"]), when, r["id"]) for r in rows],
                 )
                 await tx._conn.executemany(
@@ -452,6 +457,23 @@ class Store:
             purged += len(rows)
             if len(rows) < 500:
                 return purged
+
+    async def purged_alerts(self, platform: str, limit: int = 100) -> list[Flag]:
+        """Flags whose text is purged but whose alert on `platform` may still show it, oldest first."""
+        async with self._reading() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT * FROM flags WHERE text_purged = ? AND alert_platform = ? ORDER BY created_at LIMIT ?",
+                (TEXT_PURGED_ALERT_PENDING, platform, limit),
+            )
+        return [flag_from_row(r) for r in rows]
+
+    async def alert_cleared(self, flag_id: int) -> None:
+        """Note that a purged flag's alert no longer shows the message text."""
+        async with self.transaction() as tx:
+            await tx._conn.execute(
+                "UPDATE flags SET text_purged = ? WHERE id = ? AND text_purged = ?",
+                (TEXT_PURGED, flag_id, TEXT_PURGED_ALERT_PENDING),
+            )
 
     async def forget_events(self, before: datetime) -> int:
         """Drop processed delivery ids older than `before` (platforms stop retrying within minutes)."""

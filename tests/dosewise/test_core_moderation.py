@@ -11,6 +11,7 @@ import pytest
 from dosewise.core import BotCore
 from dosewise.errors import FlagAlreadyReviewed, NotAModerator, StoreError
 from dosewise.models import (
+    Flag,
     FlagStatus,
     IncomingMessage,
     MessageRef,
@@ -115,5 +116,33 @@ async def test_a_locked_database_at_startup_does_not_stop_the_bot(
         assert any("retention purge skipped" in r.getMessage() for r in caplog.records)
         assert not (await core.get_flag(1)).text_purged
         assert await core.purge() == 1
+    finally:
+        await core.close()
+
+
+async def test_purged_alerts_are_cleared_once_and_retried_after_a_failure(tmp_path: Path) -> None:
+    core = await BotCore.open(Settings(database=tmp_path / "bot.db"), now=lambda: T0)
+    seen: list[tuple[int, bool]] = []
+    failing = True
+
+    async def clear(flag: Flag) -> bool:
+        seen.append((flag.id, flag.text_purged))
+        return not failing
+
+    try:
+        first = (await core.screen(message("1.1"))).flag
+        second = (await core.screen(message("1.2"))).flag
+        assert first is not None and second is not None
+        await core.record_alert(first.id, MessageRef("slack", "g1", "CMOD", "9.1"))
+        # The second flag never got an alert: nothing to clear for it.
+        assert await core.purge(T0 + timedelta(days=31)) == 2
+        core.attach_alert_clearer("slack", clear)
+        await core.moderation.idle()
+        assert seen == [(first.id, True)]
+        failing = False
+        assert await core.moderation.clear_purged_alerts() == 1
+        assert await core.moderation.clear_purged_alerts() == 0
+        assert seen == [(first.id, True), (first.id, True)]
+        assert (await core.stats()).purged == 2
     finally:
         await core.close()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
-from dosewise.models import FlagStatus, ModAction
+from dosewise.models import FlagStatus, ModAction, utcnow
 from dosewise.settings import Policy
 from dosewise_slack.translate import button_id
 from tests.dosewise_slack.conftest import (
@@ -315,6 +316,26 @@ async def test_editing_a_clean_message_into_sourcing_raises_a_flag(harness: Harn
     (flag,) = await harness.core.pending_flags(TEAM_ID)
     assert flag.ref.message_id == ts
     assert len(harness.fake.calls_to("chat.postMessage")) == 1
+
+
+async def test_retention_removes_the_text_from_the_alert_too(harness: Harness) -> None:
+    harness.core.attach_alert_clearer("slack", harness.bot.clear_alert)  # as `run_slack` does
+    await harness.event(message_event(SOURCING, "1700000000.000650"))
+    await harness.settle()
+    (flag,) = await harness.core.pending_flags(TEAM_ID)
+    channel, ts = await recorded_alert(harness, flag.id)
+    assert await harness.core.purge(utcnow() + timedelta(days=31)) == 1
+    await harness.core.moderation.idle()
+    assert await harness.core.moderation.clear_purged_alerts() == 1
+    (update,) = harness.fake.calls_to("chat.update")
+    assert (update.params["channel"], update.params["ts"]) == (channel, ts)
+    sent = blocks_text(update.params) + update.params["text"]
+    assert "purged after the retention period" in sent
+    assert "telegram" not in sent.lower() and "fungiplug" not in sent
+    assert button_id(flag.id, ModAction.UPHOLD) in sent  # still open: still reviewable
+    # Done once: the next round finds nothing to clear.
+    assert await harness.core.moderation.clear_purged_alerts() == 0
+    assert len(harness.fake.calls_to("chat.update")) == 1
 
 
 # -- reviews ---------------------------------------------------------------------------------------------
