@@ -50,6 +50,7 @@ from dosewise_slack.translate import (
     interaction_place,
     parse_form,
     request_kind,
+    share_requested,
     to_command_request,
     to_incoming_message,
     to_report_request,
@@ -154,7 +155,7 @@ class SlackBot:
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._seen: OrderedDict[str, None] = OrderedDict()
-        self._answers: dict[int, tuple[Reply, bytes]] = {}
+        self._answers: dict[tuple[int, str], tuple[Reply, bytes]] = {}
         self._response_type = "in_channel" if self.slack.answer_in_channel else "ephemeral"
         # Socket Mode has no signing secret (the websocket is authenticated by the app token).
         self._verifier = SignatureVerifier(self.slack.signing_secret) if self.slack.signing_secret else None
@@ -278,17 +279,21 @@ class SlackBot:
 
     def command_response(self, body: Mapping[str, Any]) -> bytes:
         """The JSON answer to a `/microdosing` slash command (raises PayloadError when malformed)."""
-        reply = self.core.answer(to_command_request(body))
+        request = to_command_request(body)
+        shared = share_requested(str(body.get("text") or ""))[0]
+        response_type = "in_channel" if shared else self._response_type
+        reply = self.core.answer(request)
         # The core hands out the same Reply object per topic, so it is looked up by identity: hashing a
         # whole Reply (every section and source) for `command_response`'s cache costs more than the rest.
         # The entry holds the Reply, so its id cannot be reused while cached.
-        cached = self._answers.get(id(reply))
+        key = (id(reply), response_type)
+        cached = self._answers.get(key)
         if cached is not None and cached[0] is reply:
             return cached[1]
-        encoded = command_response(reply, self._response_type)
+        encoded = command_response(reply, response_type)
         if len(self._answers) >= ANSWER_CACHE:
             self._answers.clear()
-        self._answers[id(reply)] = (reply, encoded)
+        self._answers[key] = (reply, encoded)
         return encoded
 
     async def _on_message(self, body: dict[str, Any], context: AsyncBoltContext) -> None:

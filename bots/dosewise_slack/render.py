@@ -226,6 +226,7 @@ def render_reply(reply: Reply) -> SlackMessage:
     if reply.kind is ReplyKind.TOPICS and reply.topics:
         lines = [f"• *{escape(t.title)}* — `/microdosing {escape(t.slug)}`" for t in reply.topics]
         blocks.extend(section(c) for c in chunks("*Topics*\n" + "\n".join(lines)))
+        blocks.append(context("`/microdosing share TOPIC` posts an answer for the whole channel to see."))
     if reply.sources:
         lines = [f"• {link(s.url, s.label)}" for s in reply.sources]
         blocks.extend(section(c) for c in chunks("*Sources*\n" + "\n".join(lines)))

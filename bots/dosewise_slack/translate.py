@@ -36,6 +36,8 @@ EDIT_SUBTYPE = "message_changed"
 PRIVATE_CHANNEL_TYPES = frozenset({"im"})
 
 HELP_WORDS = frozenset({"", "help", "topics", "list", "?"})
+# `/microdosing share risks` posts the answer for the whole channel; answers are private otherwise.
+SHARE_WORDS = frozenset({"share", "public"})
 SLACK_MARKUP = re.compile(r"<([^<>\n]{1,3000})>")
 
 
@@ -189,6 +191,14 @@ def command_text(text: str) -> str:
     return "" if cleaned.lower() in HELP_WORDS else cleaned
 
 
+def share_requested(text: str) -> tuple[bool, str]:
+    """Split a leading `share` (post the answer in the channel) off the command text: `share risks`."""
+    first, _, rest = " ".join(text.split()).partition(" ")
+    if first.lower() in SHARE_WORDS and rest:
+        return True, rest
+    return False, text
+
+
 def to_command_request(body: Mapping[str, Any], *, is_moderator: bool = False) -> CommandRequest:
     """Translate a slash command form into a CommandRequest."""
     user = UserRef(
@@ -201,7 +211,7 @@ def to_command_request(body: Mapping[str, Any], *, is_moderator: bool = False) -
         server_id=_str(body, "team_id", "command"),
         channel_id=_str(body, "channel_id", "command"),
         user=user,
-        text=command_text(_opt_str(body, "text", "command")),
+        text=command_text(share_requested(_opt_str(body, "text", "command"))[1]),
     )
 
 

@@ -241,6 +241,16 @@ async def test_answer_in_channel_is_posted_for_everyone(make_harness: HarnessFac
     assert h.fake.responses == [] and web_api_calls(h) == []
 
 
+async def test_share_posts_one_answer_for_the_channel_and_the_rest_stay_private(harness: Harness) -> None:
+    shared = command_answer(harness, *await harness.command("share anxiety", key="s1"))
+    private = command_answer(harness, *await harness.command("anxiety", key="s2"))
+    assert shared["response_type"] == "in_channel" and private["response_type"] == "ephemeral"
+    assert shared["blocks"] == private["blocks"]
+    # "share" alone is not a topic: the topic list, privately, with the hint how to share.
+    listed = command_answer(harness, *await harness.command("share", key="s3"))
+    assert listed["response_type"] == "ephemeral" and "/microdosing share TOPIC" in json.dumps(listed["blocks"])
+
+
 async def test_authorization_is_not_looked_up_per_request(harness: Harness) -> None:
     for n in range(5):
         command_answer(harness, *await harness.command("anxiety", key=f"k{n}"))
