@@ -155,6 +155,21 @@ SOURCING = [
         "discreetly worldwide, 30 caps for $60, order through the link in bio.",
         None,
     ),
+    # Fourth pass (holdout2 errors used only to name the missing mechanisms; cases written fresh).
+    # 1. sourcing words in other registers and languages, "where would I get", lapsed legal access
+    ("any of you lot got caps round Cork? my usual fella's moved to Dublin", None),
+    ("Kennt jemand ne Quelle für Pappen in Wien?", None),
+    ("t'as pas un plan champis sur Marseille ? mon ancien dealer a disparu", None),
+    ("where would I get a bit of molly in Glasgow for Saturday?", None),
+    ("need a ket connect, my esketamine isn't covered anymore and the waitlist is months. dm pls", None),
+    # 2. meet-ups, hand-overs at a time and place, marketplace order talk, customs disguise, dispatch
+    ("ok deal, half oz for 90. I'll be waiting outside the Shell station on Route 9 at 8", None),
+    ("Bizum hecho, te las dejo mañana a las 7 en la puerta del metro? las setas digo", None),
+    ("przelew poszedł, podrzucisz grzybki jutro o 18 pod Żabkę?", None),
+    ("vendor hasn't updated tracking in 9 days, did he even ship? I finalized early like an idiot", None),
+    ("escrow released, stealth was perfect, will reorder next month", None),
+    ("declare it as tea samples on the CN22 and use a padded envelope with no return address", None),
+    ("envoi sans expéditeur, emballage neutre, paiement en XMR", None),
 ]
 
 # Messages that must not be flagged: hard negatives, including every false positive fixed.
@@ -244,6 +259,16 @@ ORDINARY = [
     "my plug is the socket by the kettle, supplies power to the whole kitchen, best vendor ever",
     "need a uk plug adapter for my capsule machine, anyone?",
     "My therapist suggested a clinic. Ketamine infusions there cost $500 each, insurance covers some.",
+    # Fourth pass hard negatives.
+    "anyone have experience with psilocybin for depression?",
+    "Hat jemand Erfahrungen mit Psilocybin bei Angst?",
+    "my sister picked me up from the Aldi car park at 6, silver civic, such a tiny car lol",
+    "customs form for my etsy shop: do I declare handmade soap as a gift or merchandise?",
+    "did you ship the birthday present to grandma yet?",
+    "I'll release escrow on the house once the inspection is done, then you'll have the money",
+    "I'll be outside the clinic at 9 for my intake, first psilocybin session at the service center, so nervous",
+    "I used to buy caps off a guy at uni, never again, the anxiety wasn't worth it",
+    "I'll be at the station at 6:15, can you pick me up? train from Leeds",
 ]
 
 
