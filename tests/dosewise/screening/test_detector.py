@@ -170,6 +170,10 @@ SOURCING = [
     ("escrow released, stealth was perfect, will reorder next month", None),
     ("declare it as tea samples on the CN22 and use a padded envelope with no return address", None),
     ("envoi sans expéditeur, emballage neutre, paiement en XMR", None),
+    # 3. vendor posts that carry the new dampener words still flag
+    ("don't dm me here, telegram @caps_x_demo, ships discreet, xmr only", None),
+    ("is it legal? who cares lol. selling GT caps 10 for $40, hmu", None),
+    ("got reported last time so wickr only now: fungi_depot_x. menu updated", None),
 ]
 
 # Messages that must not be flagged: hard negatives, including every false positive fixed.
@@ -269,6 +273,20 @@ ORDINARY = [
     "I'll be outside the clinic at 9 for my intake, first psilocybin session at the service center, so nervous",
     "I used to buy caps off a guy at uni, never again, the anxiety wasn't worth it",
     "I'll be at the station at 6:15, can you pick me up? train from Leeds",
+    # reports quoting a vendor DM, French/Spanish negation, no-contact asks, papers, legal status, joke pivots
+    'heads up: received this DM an hour after joining "caps + tabs, xmr only, t.me/fungal_express" — blocked and reported',
+    'recibí este mensaje privado: "vendo setas, envío discreto, pago en btc" — ya lo reporté a los mods',
+    "pls nuke @caps_depot_x, keeps dropping his menu in every channel",
+    "they asked for $80 in BTC then wanted another 'shipping fee'. obviously nothing arrived",
+    "Je ne fournis rien et je ne file aucun contact, pas la peine de m'écrire.",
+    "No vendo nada ni paso contactos, no me escriban por privado",
+    "please don't PM me about where to get truffles, I don't have any",
+    "anyone have the full text of the Carhart-Harris psilocybin paper? my uni doesn't have access",
+    "is it legal to grow cubensis in Germany? I heard possession is tolerated but selling is a crime",
+    "are the magic mushroom stores in Vancouver actually legal? they advertise openly",
+    "my dealer of dad jokes is my father, no refunds",
+    "looking for a reliable source of vitamin d in winter, any tips?",
+    "learning guitar, anyone got good tabs for wonderwall?",
 ]
 
 
