@@ -55,6 +55,7 @@ class _SetGroup:
     entries: tuple[tuple[Rule | None, str], ...]
 
 
+_LEET_TEXT = "leet_text"
 # Sentinels searched with the skeleton: a squeeze or a leet reading can only change a text that
 # matches them (a spaced single letter next to another single letter or digit, symbols inside words,
 # a letter repeated 3+ times; a letter
@@ -69,6 +70,11 @@ _SENTINELS = {
     # before a letter or digit+letter, a digit before 5+ letters, or a number+unit glued to "!".
     # "10ug", "3pm", "0.1g" and "hi!" pass.
     "deleet": "[a-z][0-9@$|]|[a-z]![a-z0-9@$!|]|[@$!|][a-z]|[@$!|][0-9]+[a-z]|[0-9][a-z]{5}|[0-9][a-z]{1,4}!",
+    # Narrower than the deleet sentinel, which also fires on a handle ("@plug_x"): a leading "@" is kept,
+    # so only an "@" inside a token counts. When this does not fire, the de-leeted text is the skeleton
+    # and need not be built (the deleet sentinel alone still decides which patterns are searched).
+    _LEET_TEXT: "[a-z][0-9@$|]|[a-z]![a-z0-9@$!|]|[$!|][a-z]|[0-9@$!|]@[a-z]|[@$!|][0-9]+[a-z]|[0-9][a-z]{5}"
+    + "|[0-9][a-z]{1,4}!",
 }
 _DERIVED = ("squeezed", "deleet")
 
@@ -228,7 +234,9 @@ class Detector:
             return found
         # They may differ: keep only what fired on fold/skeleton and search the derived views for real.
         found = {k: (r, v) for k, (r, v) in found.items() if v in ("fold", "skeleton")}
-        if "deleet" not in sentinels:
+        if "squeezed" not in sentinels:
+            views.assume_unchanged("squeezed")
+        if _LEET_TEXT not in sentinels:
             views.assume_unchanged("deleet")
         squeezed, leet = views.text("squeezed"), views.text("deleet")
         if squeezed == leet:

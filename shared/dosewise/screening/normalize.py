@@ -134,7 +134,25 @@ def _run_gaps(run: str) -> list[tuple[int, int, bool]]:
     return [(a, b, g != narrow or "\n" in g) for a, b, g in gaps]
 
 
+# Squeezed forms of short runs already seen: hostile posts repeat the same run thousands of times, and
+# a run with mixed gaps costs several microseconds to read. Bounded like the character tables.
+_RUN_CACHE: dict[str, str] = {}
+_RUN_CACHE_LIMIT = 4096
+_CACHED_RUN_LEN = 64
+
+
 def _squeeze_run(run: str) -> str:
+    found = _RUN_CACHE.get(run)
+    if found is None:
+        found = _squeeze_run_uncached(run)
+        if len(run) <= _CACHED_RUN_LEN:
+            if len(_RUN_CACHE) >= _RUN_CACHE_LIMIT:
+                _RUN_CACHE.clear()
+            _RUN_CACHE[run] = found
+    return found
+
+
+def _squeeze_run_uncached(run: str) -> str:
     if not _TWO_LETTERS.search(run):
         return run
     if not _DECIMAL.search(run) and "\n" not in run:
