@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from dosewise.errors import InputError
+
 if TYPE_CHECKING:
     from dosewise.models import Verdict
     from dosewise.screening.detector import Detector
@@ -41,10 +43,28 @@ def _detector_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rules", action="append", type=Path, default=[], metavar="PATH", help="extra rule pack (repeatable)"
     )
-    parser.add_argument("--threshold", type=float, default=None, help="flag threshold in [0, 1]")
+    parser.add_argument("--threshold", type=_fraction, default=None, help="flag threshold in [0, 1]")
+
+
+def _fraction(value: str) -> float:
+    """Parse a threshold; argparse turns the ValueError into a usage error with exit status 2."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {value!r}") from None
+    # Written as a range test so that NaN (which compares false with everything) is rejected too.
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return number
 
 
 def _detector(args: argparse.Namespace) -> Detector:
+    if getattr(args, "config", None):
+        # scan and eval screen with the default rules plus --rules; an explicitly given config would be ignored
+        # silently, and the reader would believe its policy had been applied.
+        raise InputError(
+            f"--config is not used by `dosewise {args.command}`; give rule packs with --rules and --threshold"
+        )
     # Imported here so that other subcommands do not pay for compiling the rule pack.
     from dosewise.screening.detector import DEFAULT_FLAG_THRESHOLD, Detector, default_detector
 
@@ -121,33 +141,61 @@ def _is_evasive(item: dict[str, Any]) -> bool:
     return "evasive" in kind or "obfusc" in kind
 
 
+def read_labelled(path: Path) -> Iterator[dict[str, Any]]:
+    """The items of a labelled JSON Lines file; a missing file or a bad line raises InputError naming it."""
+    try:
+        with path.open(encoding="utf-8") as f:
+            for number, line in enumerate(f, start=1):
+                if line.strip():
+                    yield _labelled_item(line, path, number)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+
+
+def _labelled_item(line: str, path: Path, number: int) -> dict[str, Any]:
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        # exc.lineno would be 1 (one line is parsed at a time): the file's line number is the useful one.
+        raise InputError(f"{path}:{number}: not valid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(item, dict):
+        raise InputError(f"{path}:{number}: each line must be a JSON object")
+    # Checked up front so that a malformed line is named, not reported as a KeyError traceback.
+    for key in ("text", "label"):
+        if key not in item:
+            raise InputError(f"{path}:{number}: missing {key!r}")
+    if not isinstance(item["text"], str):
+        raise InputError(f"{path}:{number}: 'text' must be a string")
+    return item
+
+
 def run_eval(args: argparse.Namespace) -> int:
     """Score the detector on a labelled file with the definitions of shared/eval/score.py."""
     detector = _detector(args)
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     tp = fp = fn = tn = ev_tp = ev_n = 0
     errors: list[str] = []
-    with args.file.open(encoding="utf-8") as f:
-        for line in f:
-            if not line.strip():
-                continue
-            item = json.loads(line)
-            if item["label"] == "ambiguous":
-                continue
-            y = item["label"] == "sourcing"
-            p = detector.screen(item["text"]).flagged
-            tp += y and p
-            fp += p and not y
-            fn += y and not p
-            tn += not y and not p
-            if y and _is_evasive(item):
-                ev_n += 1
-                ev_tp += p
-            key = (item["label"], item.get("kind", ""))
-            counts[key][0] += y == p
-            counts[key][1] += 1
-            if y != p:
-                errors.append(f"{'FN' if y else 'FP'} {item['id']} [{item.get('kind', '')}] {item['text'][:160]!r}")
+    for item in read_labelled(args.file):
+        if item["label"] == "ambiguous":
+            continue
+        y = item["label"] == "sourcing"
+        p = detector.screen(item["text"]).flagged
+        tp += y and p
+        fp += p and not y
+        fn += y and not p
+        tn += not y and not p
+        if y and _is_evasive(item):
+            ev_n += 1
+            ev_tp += p
+        key = (item["label"], item.get("kind", ""))
+        counts[key][0] += y == p
+        counts[key][1] += 1
+        if y != p:
+            errors.append(f"{'FN' if y else 'FP'} {item.get('id')} [{item.get('kind', '')}] {item['text'][:160]!r}")
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

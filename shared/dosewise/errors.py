@@ -62,3 +62,7 @@ class StoreError(DosewiseError):
 
 class StoreUnavailable(StoreError):
     """The database is there but cannot be written right now (locked, busy, disk full); retry later."""
+
+
+class InputError(DosewiseError):
+    """A file or value given on the command line cannot be used; the message names it (and the line)."""

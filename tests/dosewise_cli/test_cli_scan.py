@@ -1,4 +1,4 @@
-"""`dosewise scan` and `dosewise eval` through the real entry point, in a subprocess."""
+"""`dosewise scan` and `dosewise eval` through the real entry point: in a subprocess, or via main() for parsing."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from dosewise_cli.main import main
 
 DEV_SET = Path(__file__).resolve().parents[1] / "data" / "dev_set.jsonl"
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,3 +92,39 @@ def test_eval_prints_the_table_and_summary() -> None:
     assert set(summary) == {"precision", "recall", "f1", "evasive_recall", "n", "fp", "fn"}
     assert int(summary["n"]) == 400
     assert float(summary["precision"]) >= 0.97 and float(summary["recall"]) >= 0.93
+
+
+def test_eval_names_a_missing_file_and_the_line_that_is_not_json(tmp_path: Path) -> None:
+    missing = tmp_path / "absent.jsonl"
+    done = dosewise("eval", str(missing))
+    assert (done.returncode, done.stderr) == (2, f"dosewise: {missing}: no such file\n")
+
+    labelled = tmp_path / "set.jsonl"
+    good = json.dumps({"id": 1, "text": "journal day 3", "label": "not_sourcing"})
+    labelled.write_text(f"{good}\n\n{{'id': 2}}\n", encoding="utf-8")
+    done = dosewise("eval", str(labelled))
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"dosewise: {labelled}:3: not valid JSON: ")
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+    labelled.write_text(f"{good}\n{json.dumps({'id': 2, 'text': 'hi'})}\n", encoding="utf-8")
+    done = dosewise("eval", str(labelled))
+    assert (done.returncode, done.stderr) == (2, f"dosewise: {labelled}:2: missing 'label'\n")
+
+
+@pytest.mark.parametrize("value", ["3", "-0.1", "nan", "half"])
+def test_threshold_must_be_between_0_and_1(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["scan", "--threshold", value, "--text", "hi"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dosewise scan: error: argument --threshold: must be")
+    assert err.count("\n") == 1
+
+
+def test_scan_and_eval_refuse_a_config_they_would_ignore(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for command in (["scan", "--text", "hi"], ["eval", str(DEV_SET)]):
+        assert main(["--config", str(tmp_path / "absent.yaml"), *command]) == 2
+        assert capsys.readouterr().err == (
+            f"dosewise: --config is not used by `dosewise {command[0]}`; give rule packs with --rules and --threshold\n"
+        )
