@@ -6,22 +6,40 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from dosewise.errors import DosewiseError
 from dosewise_cli import cmd_config, cmd_content, cmd_flags, cmd_run, cmd_scan, cmd_servers
 
 # Each module contributes its subcommands; the order is the order of `dosewise --help`.
 COMMAND_MODULES = (cmd_run, cmd_content, cmd_scan, cmd_flags, cmd_servers, cmd_config)
+# The same levels the config's `log_level` accepts.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (exit status 2), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print `PROG: error: MESSAGE` with a pointer to --help instead of the full usage block."""
+        # Subcommand parsers inherit this class (argparse creates them with the parent's type).
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the full argument parser."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="dosewise",
         description="Balanced /microdosing answers and sourcing moderation for Discord, Slack, console.",
     )
     parser.add_argument("--config", help="YAML config file (default: $DOSEWISE_CONFIG or ./config.yaml if present)")
-    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default from config)")
+    parser.add_argument(
+        "--log-level",
+        default=None,
+        type=str.upper,  # applied before the choices check, so `--log-level debug` is accepted
+        choices=LOG_LEVELS,
+        help="DEBUG, INFO, WARNING or ERROR, any case (default from config)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)
@@ -36,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `dosewise` alone (and `make run`) starts the bot.
         args = parser.parse_args([*(argv or sys.argv[1:]), "run"])
     logging.basicConfig(
-        level=(args.log_level or "WARNING").upper(),
+        level=args.log_level or "WARNING",
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
