@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
-from dosewise.errors import StoreError
+from dosewise.errors import InputError, StoreError
 from dosewise.models import Flag, FlagStatus, ModAction, ReviewRequest, UserRef
 from dosewise.moderation import ModerationService
 from dosewise.server_detectors import ServerDetectors
@@ -76,7 +76,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     resolve.add_argument("id", type=int)
     resolve.add_argument("--action", required=True, choices=[a.value for a in ModAction])
     resolve.add_argument("--note", default="", help="why (kept in the audit trail)")
-    resolve.add_argument("--moderator", required=True, help="who is deciding (recorded in the audit trail)")
+    resolve.add_argument(
+        "--moderator", required=True, type=_moderator_name, help="who is deciding (recorded in the audit trail)"
+    )
     resolve.add_argument("--timeout-seconds", type=int, default=None, help="for --action timeout")
 
     export = action("export", "every flag as CSV or JSON lines", export_command)
@@ -210,17 +212,24 @@ def export_command(args: argparse.Namespace) -> int:
     settings = _settings(args)
     status = FlagStatus(args.status) if args.status else None
     with contextlib.ExitStack() as stack:
-        out = (
-            stack.enter_context(Path(args.output).open("w", encoding="utf-8", newline=""))
-            if args.output
-            else sys.stdout
-        )
+        out: TextIO = sys.stdout
+        if args.output:
+            out = _open_output(args.output)
+            # On an error the file is only tidied up: the failure was already reported, naming the path.
+            stack.callback(_close_quietly, out)
 
         async def go(service: ModerationService) -> None:
             records = (flag_record(f) async for f in service.store.iter_flags(status, args.server))
-            count = await _write_export(records, args.format, out)
-            if args.output:
-                print(f"exported {count} flags to {args.output}", file=sys.stderr)
+            if not args.output:
+                await _write_export(records, args.format, out)
+                return
+            try:
+                count = await _write_export(records, args.format, out)
+                # Closed here, not on leaving the block: a full disk often shows only when the buffer is flushed.
+                out.close()
+            except OSError as exc:
+                raise InputError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+            print(f"exported {count} flags to {args.output}", file=sys.stderr)
 
         return _run(args, go, settings)
 
@@ -298,6 +307,29 @@ async def _write_export(records: Any, fmt: str, out: TextIO) -> int:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count
+
+
+def _open_output(path: str) -> TextIO:
+    """Open the export file; a missing folder or a permission problem is an error naming the path."""
+    try:
+        return Path(path).open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _close_quietly(out: TextIO) -> None:
+    with contextlib.suppress(OSError):
+        out.close()
+
+
+def _moderator_name(value: str) -> str:
+    """Parse `--moderator`: the name goes into the audit trail, so a blank one would record nobody."""
+    name = value.strip()
+    if not name:
+        raise argparse.ArgumentTypeError("must name the moderator, not be blank")
+    if not name.isprintable():
+        raise argparse.ArgumentTypeError("must be printable text (no control characters or line breaks)")
+    return name
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -189,3 +189,30 @@ def test_message_text_cannot_drive_the_operator_terminal(hostile_db: Path) -> No
         result = dosewise(*args, "--db", str(hostile_db), cwd=hostile_db.parent)
         assert result.returncode == 0, result.stderr
         assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+
+
+def test_export_to_an_unwritable_path_names_it(db: Path, tmp_path: Path) -> None:
+    target = tmp_path / "no-such-folder" / "x.csv"
+    done = dosewise("flags", "export", "-o", str(target), "--db", str(db), cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (2, f"dosewise: {target}: cannot write: No such file or directory\n")
+    if Path("/dev/full").exists():  # a write that fails only when the buffer is flushed
+        full = dosewise("flags", "export", "-o", "/dev/full", "--db", str(db), cwd=tmp_path)
+        assert (full.returncode, full.stderr) == (2, "dosewise: /dev/full: cannot write: No space left on device\n")
+
+
+@pytest.mark.parametrize("name", ["", "   ", "mo\nd"])
+def test_resolve_refuses_a_blank_moderator(db: Path, tmp_path: Path, name: str) -> None:
+    done = dosewise("flags", "resolve", "1", "--action", "dismiss", "--moderator", name, "--db", str(db), cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("dosewise flags resolve: error: argument --moderator: must ")
+    assert done.stderr.count("\n") == 1
+    shown = dosewise("flags", "show", "1", "--db", str(db), cwd=tmp_path).stdout
+    assert "Flag #1  open" in shown
+
+
+def test_resolve_strips_the_moderator_name(db: Path, tmp_path: Path) -> None:
+    done = dosewise(
+        "flags", "resolve", "1", "--action", "dismiss", "--moderator", "  ops ", "--db", str(db), cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Flag #1 dismissed (dismiss) by ops." in done.stdout
