@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from dosewise.content import Content
-from dosewise_cli.options import add_config_option
+from dosewise_cli.options import add_config_option, settings_from
 from dosewise_cli.render_text import render_reply
 
 
@@ -32,8 +32,13 @@ def _add_content_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace) -> Content:
-    """Load the content; a ContentError propagates to main(), which prints the problems and exits 2."""
-    return Content.load(args.content_dir)
+    """Load the content from `--content-dir`, else the config's `content_dir`, else the bundled tree.
+
+    The config is loaded like every other command loads it, so a missing or broken `--config` file is an
+    error here too (ConfigError), not silently ignored; a ContentError likewise reaches main(), exit 2.
+    """
+    settings = settings_from(args)
+    return Content.load(args.content_dir or settings.content_dir)
 
 
 def run_topics(args: argparse.Namespace) -> int:

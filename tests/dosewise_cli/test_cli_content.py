@@ -78,10 +78,29 @@ def test_content_dir_option_and_content_error_exit_2(tmp_path: Path) -> None:
     assert "responses/microdosing/alpha-topic.yaml: summary: missing" in result.stderr
 
 
-def test_global_config_option_is_accepted(tmp_path: Path) -> None:
-    result = _dosewise("--config", str(tmp_path / "absent.yaml"), "ask", "ptsd")
+@pytest.mark.parametrize("command", [["topics"], ["ask", "ptsd"], ["ask"]])
+def test_a_missing_or_broken_config_is_an_error_like_for_run(tmp_path: Path, command: list[str]) -> None:
+    absent = tmp_path / "absent.yaml"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("moderation:\n  mode: loud\n", encoding="utf-8")
+    for config, problem in ((absent, "(file): not found"), (broken, "moderation.mode: must be one of review, hide")):
+        for args in (["--config", str(config), *command], [*command, "--config", str(config)]):
+            result = _dosewise(*args, cwd=tmp_path)
+            assert result.returncode == 2, args
+            assert result.stderr.startswith(f"dosewise: {config}: {problem}") and result.stdout == ""
+            assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    # `run` reports the same missing file in the same words.
+    run = _dosewise("--config", str(absent), "run", "console", cwd=tmp_path)
+    assert (run.returncode, run.stderr) == (2, f"dosewise: {absent}: (file): not found\n")
+
+
+def test_a_given_config_is_used_for_its_content_dir(tmp_path: Path) -> None:
+    shutil.copytree(MINIMAL, tmp_path / "responses")
+    config = tmp_path / "config.yaml"
+    config.write_text("content_dir: responses\n", encoding="utf-8")
+    result = _dosewise("--config", str(config), "topics", cwd=REPO)
     assert result.returncode == 0, result.stderr
-    assert "Microdosing and PTSD" in result.stdout
+    assert result.stdout.split() == ["alpha-topic", "Alpha", "topic", "beta-topic", "Beta", "topic"]
 
 
 REPLY = Reply(
