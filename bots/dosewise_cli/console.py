@@ -127,7 +127,7 @@ class ConsoleSession:
             return
         outcome = await self.core.report(ReportRequest(message=message, reporter=self.user, note=note.strip()))
         self.say(self.style.ok("  thanks, the moderators will take a look."))
-        self.say(cr.render_alert(outcome, self.style))
+        self.say(cr.render_alert(outcome, self.style, report=True))
 
     async def _flags(self, args: str) -> None:
         # Checked here for a helpful message; the core checks again on every review.

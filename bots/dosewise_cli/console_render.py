@@ -67,14 +67,22 @@ def render_reasons(flag: Flag) -> list[str]:
     return [f"    - {r.rule} ({r.signal}): {excerpt(r.match, 60)!r}" for r in flag.reasons]
 
 
-def render_alert(outcome: ScreenOutcome, style: Style) -> str:
-    """The moderator alert for a new or updated flag."""
+def render_alert(outcome: ScreenOutcome, style: Style, *, report: bool = False) -> str:
+    """The moderator alert for a new or updated flag; `report=True` when a member's /report produced it."""
     flag = outcome.flag
     if flag is None:
         return ""
-    head = "FLAG" if outcome.is_new else "FLAG UPDATED (message edited)"
+    if outcome.is_new:
+        head = f"FLAG #{flag.id}"
+    elif report:
+        # The core answers a report on an already-flagged message with that flag (is_new=False), as it does
+        # an edit; only the caller knows which it was, and nothing about the message changed here.
+        state = "" if flag.status is FlagStatus.OPEN else f", {flag.status}"
+        head = f"already flagged (#{flag.id}{state}), report noted"
+    else:
+        head = f"FLAG UPDATED (message edited) #{flag.id}"
     lines = [
-        style.alert(f"  ⚑ {head} #{flag.id}: {flag.category} (score {flag.score:.2f}) by {flag.author.name}"),
+        style.alert(f"  ⚑ {head}: {flag.category} (score {flag.score:.2f}) by {flag.author.name}"),
         f"    message {flag.ref.permalink or flag.ref.message_id}: {excerpt(flag.text)!r}",
     ]
     if flag.original_text and flag.original_text != flag.text:
@@ -91,7 +99,8 @@ def render_alert(outcome: ScreenOutcome, style: Style) -> str:
         )
     if not outcome.stored:
         lines.append("    (the database is busy: this flag is queued and will be stored when it recovers)")
-    lines.append(style.dim(f"    moderators: /flags resolve {flag.id} dismiss|uphold|delete|timeout|ban [note]"))
+    if flag.status is FlagStatus.OPEN:  # a reviewed flag cannot be resolved again
+        lines.append(style.dim(f"    moderators: /flags resolve {flag.id} dismiss|uphold|delete|timeout|ban [note]"))
     return "\n".join(lines)
 
 

@@ -95,6 +95,27 @@ async def test_edits_are_screened_again_and_reports_become_flags(config: Path) -
         await core.close()
 
 
+async def test_reporting_an_already_flagged_message_says_so(config: Path) -> None:
+    session, out, core = await session_for(config)
+    try:
+        await run_lines(session, out, SOURCING)
+        reported = await run_lines(session, out, ":as bob", "/report 1 saw this too")
+        assert "the moderators will take a look" in reported
+        assert "already flagged (#1), report noted" in reported
+        assert "FLAG UPDATED" not in reported and "message edited" not in reported
+        assert "/flags resolve 1" in reported
+        assert [f.id for f in await core.pending_flags("console")] == [1]
+
+        await run_lines(session, out, ":as mod", "/flags resolve 1 dismiss joke")
+        again = await run_lines(session, out, ":as bob", "/report 1 still looks like a deal")
+        assert "already flagged (#1, dismissed), report noted" in again
+        assert "/flags resolve" not in again  # a reviewed flag cannot be resolved again
+        edited = await run_lines(session, out, ":as alice", ":edit 1 selling lsd tabs, dm me on telegram")
+        assert "FLAG UPDATED (message edited) #1" in edited
+    finally:
+        await core.close()
+
+
 async def test_answers_and_help(config: Path) -> None:
     session, out, core = await session_for(config)
     try:
