@@ -174,6 +174,12 @@ SOURCING = [
     ("don't dm me here, telegram @caps_x_demo, ships discreet, xmr only", None),
     ("is it legal? who cares lol. selling GT caps 10 for $40, hmu", None),
     ("got reported last time so wickr only now: fungi_depot_x. menu updated", None),
+    # 4. reversed words, pig latin, spaced phone numbers, talk of spelling a handle backwards
+    ("gnilles sbat, em egassem", None),
+    ("anyone-way ot-gay olly-may? an-cay ay-pay", None),
+    ("c a l l   0 7 7 0 0   9 0 0 4 5 6   f o r   t a b s", None),
+    ("she writes her tg name backwards so the filter can't find it: xpsmoorhs", None),
+    ("got proper crystal K in, 2 zone delivery tonight", None),
 ]
 
 # Messages that must not be flagged: hard negatives, including every false positive fixed.
@@ -287,6 +293,10 @@ ORDINARY = [
     "my dealer of dad jokes is my father, no refunds",
     "looking for a reliable source of vitamin d in winter, any tips?",
     "learning guitar, anyone got good tabs for wonderwall?",
+    "fun fact: 'stressed' spelled backwards is 'desserts'",
+    "call 555 0199 for the dentist appointment, they're great",
+    "text 07700 900123 for details about the choir",
+    "dm me for details about the sunday integration circle",
 ]
 
 
