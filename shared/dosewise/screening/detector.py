@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,8 @@ _DIMINISH = 0.5
 _CATEGORY_ORDER = (Category.OFFER, Category.REQUEST, Category.REFERRAL, Category.LOGISTICS)
 # Bound on the cache of unflagged verdicts by matched rule set (ordinary chat repeats a few sets).
 _QUICK_CACHE = 8192
+# Broken UTF-16 halves: RE2 cannot encode them, so they are screened as U+FFFD.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # Sentence ends: punctuation followed by a space, a line break, a semicolon. A window-scope dampener
 # ("therapist", "research", "clinic") only weighs on the sentences it is in, so an ask in one sentence
 # of a long post is judged without the benign words of the sentences around it.
@@ -139,6 +141,13 @@ class Detector:
         matcher.Compile()
         return _SetGroup(matcher, tuple(entries))
 
+    def _screen_surrogates(self, text: str, explain: bool) -> Verdict:
+        # A lone surrogate (broken UTF-16 from a client, or JSON "\ud800") cannot be encoded for RE2.
+        # U+FFFD has the same length, so spans still index the original; matches are read from it.
+        verdict = self.screen(_LONE_SURROGATE.sub("\ufffd", text), explain)
+        reasons = tuple(replace(r, match=text[r.span[0] : r.span[1]]) for r in verdict.reasons)
+        return replace(verdict, reasons=reasons)
+
     def screen(self, text: str, explain: bool = False) -> Verdict:
         """Judge one message: flagged or not, a score in [0, 1], a category and the reasons.
 
@@ -146,6 +155,8 @@ class Detector:
         """
         if not text:
             return Verdict(flagged=False, score=0.0)
+        if not text.isascii() and _LONE_SURROGATE.search(text):
+            return self._screen_surrogates(text, explain)
         if not explain and self._allow is None and len(text) <= 2 * self.pack.window and text.isascii():
             quick = self._screen_ascii(text)
             if quick is not None:

@@ -280,7 +280,8 @@ ORDINARY = [
     "I used to buy caps off a guy at uni, never again, the anxiety wasn't worth it",
     "I'll be at the station at 6:15, can you pick me up? train from Leeds",
     # reports quoting a vendor DM, French/Spanish negation, no-contact asks, papers, legal status, joke pivots
-    'heads up: received this DM an hour after joining "caps + tabs, xmr only, t.me/fungal_express" — blocked and reported',
+    'heads up: received this DM an hour after joining "caps + tabs, xmr only, t.me/fungal_express" — '
+    "blocked and reported",
     'recibí este mensaje privado: "vendo setas, envío discreto, pago en btc" — ya lo reporté a los mods',
     "pls nuke @caps_depot_x, keeps dropping his menu in every channel",
     "they asked for $80 in BTC then wanted another 'shipping fee'. obviously nothing arrived",

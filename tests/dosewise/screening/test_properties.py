@@ -13,7 +13,13 @@ PIECES = st.sampled_from(
     ["shrooms", "s.h.r.o.o.m.s", "dm", "d m", "@plug_x", "tg", "selling", "\u200b", "\u2060", "а", "о", "с",
      "ｄｍ", "𝐜𝐚𝐩𝐬", "5hr00m5", "🍄", "$40", "ß", "ﬁ", "e\u0301", "İ", "  ", ".", "*", "ooo", "\U0001f17f\ufe0f"]
 )  # fmt: skip
-TEXTS = st.one_of(st.text(), st.lists(st.one_of(PIECES, st.text(max_size=3)), max_size=30).map("".join))
+# Lone surrogates too: JSON input ("\ud800") and broken clients deliver them, and RE2 cannot encode them.
+ANY_CHAR = st.characters(blacklist_categories=())
+TEXTS = st.one_of(
+    st.text(),
+    st.text(ANY_CHAR),
+    st.lists(st.one_of(PIECES, st.text(ANY_CHAR, max_size=3)), max_size=30).map("".join),
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -112,3 +118,10 @@ def test_spaced_words_are_read_back_as_words(words: list[str], inner: str, betwe
         a, b = views.span("squeezed", start, start + len(word))
         assert text[a:b] == original
         pos = start + len(word)
+
+
+def test_a_lone_surrogate_does_not_hide_a_sourcing_message() -> None:
+    text = "selling shrooms \ud800 dm me on telegram @caps_plug"
+    verdict = default_detector().screen(text)
+    assert verdict.flagged
+    assert all(text[r.span[0] : r.span[1]] == r.match for r in verdict.reasons)
