@@ -16,6 +16,11 @@ DEV_SET = DATA / "dev_set.jsonl"
 TUNE_SET = DATA / "screening_tune.jsonl"
 # A third, independently written set (long posts, spaced words, verb families, report frames), a regression.
 HOLDOUT_SET = DATA / "screening_holdout1.jsonl"
+# A fourth, independently written set (meet-ups, marketplace jargon, reversed text, quoted vendor DMs), a regression.
+HOLDOUT2_SET = DATA / "screening_holdout2.jsonl"
+# Own cases of the fourth pass, written per mechanism in the hidden set's styles (long posts, regional slang,
+# seven languages, spam posing as harm reduction, hard negatives); every one must be judged right.
+OWN4_SET = DATA / "screening_own4.jsonl"
 
 # Messages that must be flagged: one per intent, evasion style and language, and every false
 # negative fixed while tuning the pack.
@@ -382,7 +387,9 @@ def _load(path: Path) -> list[dict[str, str]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-@pytest.mark.parametrize("path", [DEV_SET, TUNE_SET, HOLDOUT_SET], ids=["dev", "tune", "holdout1"])
+@pytest.mark.parametrize(
+    "path", [DEV_SET, TUNE_SET, HOLDOUT_SET, HOLDOUT2_SET], ids=["dev", "tune", "holdout1", "holdout2"]
+)
 def test_labelled_set_quality(detector: Detector, path: Path) -> None:
     """The thresholds of the issue, with the definitions of the shared score.py."""
     tp = fp = fn = ev_tp = ev_n = 0
@@ -400,3 +407,12 @@ def test_labelled_set_quality(detector: Detector, path: Path) -> None:
     assert precision >= 0.97, (precision, fp)
     assert recall >= 0.93, (recall, fn)
     assert ev_tp / ev_n >= 0.90
+
+
+def test_own_cases_of_the_fourth_pass(detector: Detector) -> None:
+    wrong = [
+        (item["id"], item["label"], item["text"])
+        for item in _load(OWN4_SET)
+        if detector.screen(item["text"]).flagged != (item["label"] == "sourcing")
+    ]
+    assert not wrong, wrong
