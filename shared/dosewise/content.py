@@ -225,7 +225,7 @@ _FILLERS = _words(
     """
     a an the some any good real legit quality cheap me us my of dried fresh magic micro microdose microdosing
     de des du la las los el un una unos unas algunos ein eine einige het een del dei di il le les o os as um
-    uma umas uns pure clean few little bit your ur yer their our his her
+    uma umas uns pure clean few little bit your ur yer their our his her legal illegal lawful
     """
 )
 _STRONG_VERBS = _words(
@@ -249,6 +249,64 @@ _REQUESTERS = _words(
     """
 )
 _LEGAL_WORDS = frozenset({"legal", "legally", "illegal", "law", "laws", "decriminalized", "decriminalised"})
+# "legally"/"legal" as a qualifier ("get truffles legally in ..."); "illegal" and "law" are left out on purpose:
+# "where can i get illegal shrooms in the uk" is still a request.
+_LEGAL_QUALIFIERS = frozenset({"legal", "legally", "lawful", "lawfully"})
+# Places whose law a member may ask about, after `normalize`: generic words, countries and regions, US states,
+# Canadian provinces and Australian states. Cities are left out: "legally in my city" asks for a shop.
+_JURISDICTIONS = _words(
+    """
+    country countries state states province provinces jurisdiction jurisdictions territory nation
+    eu europe usa america uk britain england scotland wales ireland canada australia mexico jamaica
+    netherlands holland nl germany france spain portugal italy belgium luxembourg switzerland austria
+    denmark sweden norway finland iceland poland czechia slovakia hungary romania bulgaria greece croatia
+    slovenia serbia estonia latvia lithuania ukraine russia turkey israel india china japan korea thailand
+    vietnam indonesia malaysia singapore philippines nepal brazil argentina chile colombia peru ecuador
+    bolivia uruguay paraguay venezuela guatemala honduras nicaragua panama bahamas nz nigeria kenya ghana
+    morocco egypt
+    alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho
+    illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota
+    mississippi missouri montana nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah
+    vermont virginia washington wisconsin wyoming dc
+    alberta ontario quebec manitoba saskatchewan newfoundland yukon nunavut queensland victoria tasmania
+    """
+) | {
+    "new zealand",
+    "united states",
+    "united kingdom",
+    "northern ireland",
+    "south africa",
+    "costa rica",
+    "puerto rico",
+    "czech republic",
+    "dominican republic",
+    "el salvador",
+    "sri lanka",
+    "hong kong",
+    "south korea",
+    "new york",
+    "new mexico",
+    "new jersey",
+    "new hampshire",
+    "north carolina",
+    "south carolina",
+    "north dakota",
+    "south dakota",
+    "west virginia",
+    "rhode island",
+    "british columbia",
+    "nova scotia",
+    "new brunswick",
+    "new south wales",
+    "northern territory",
+    "south australia",
+    "western australia",
+}
+_IN_JURISDICTION_RE = re.compile(
+    r"\b(?:in|within|across|throughout|under)\s+(?:the\s+|my\s+|our\s+|your\s+|this\s+)?(?:"
+    + "|".join(re.escape(name) for name in sorted(_JURISDICTIONS, key=len, reverse=True))
+    + r")\b"
+)
 _SLANG_RE = re.compile(
     r"\b(?:have|has|got|know|need|any|a|trusted|reliable|legit|good|recommend|recommended|looking for|find|"
     r"dm|hmu)\s+(?:a\s+|an\s+|good\s+|legit\s+|reliable\s+|trusted\s+)?"
@@ -259,6 +317,11 @@ _SLANG_RE = re.compile(
 _REPORTING_RE = re.compile(r"\b(report\w*|scam\w*|warn\w*|beware|avoid\w*|banned)\b")
 
 
+def _legal_about_place(tokens: list[str], norm: str) -> bool:
+    """True when "legal"/"legally" comes with a place: "... truffles legally in the netherlands"."""
+    return any(t in _LEGAL_QUALIFIERS for t in tokens) and _IN_JURISDICTION_RE.search(norm) is not None
+
+
 def _is_sourcing(tokens: list[str], norm: str) -> bool:
     """True when the (normalised) text asks where or how to get a substance."""
     if _SLANG_RE.search(norm) and not _REPORTING_RE.search(norm):
@@ -266,6 +329,10 @@ def _is_sourcing(tokens: list[str], norm: str) -> bool:
     has_requester = any(t in _REQUESTERS for t in tokens)
     # "is it legal to buy X" is a legal question, not a request; "where can i legally buy X" still is.
     if not has_requester and any(t in _LEGAL_WORDS for t in tokens):
+        return False
+    # "where can i get truffles legally in the netherlands" asks what the law there allows: the legal-status
+    # topic answers that without helping anyone source anything.
+    if _legal_about_place(tokens, norm):
         return False
     for i, tok in enumerate(tokens):
         strong = tok in _STRONG_VERBS
@@ -683,6 +750,12 @@ _FUZZY_MAX_LEN = 24  # longer "words" are noise, and their typo neighbourhood gr
 _MAX_QUESTION_CHARS = 1000
 _CRISIS_TOPIC = "crisis-resources"
 _GENERAL_TOPIC = "what-is-microdosing"  # where a question about microdosing in general goes
+_LEGAL_TOPIC = "legal-status"  # where "legal ... in <place>" goes
+_DOSING_TOPIC = "harm-reduction"  # where "how much should i take" goes: it answers without ever giving a dose
+# "how much lsd should i take", "how many grams do you use": a dosing question whatever substance it names.
+_DOSING_RE = re.compile(
+    r"\bhow (?:much|many)\b(?: \w+){0,3}? (?:should|do|would|to)(?: i| we| you| people)? (?:take|use|start|eat|dose)\b"
+)
 
 
 class Content:
@@ -838,7 +911,14 @@ class Content:
         for phrase, slug, weight in self._phrases:
             if phrase in padded:
                 scores[slug] = scores.get(slug, 0.0) + weight
-        for word in dict.fromkeys(_stem(t) for t in norm.split()):
+        tokens = norm.split()
+        # A legal qualifier about a place is a legal-status question however the rest is worded.
+        if _LEGAL_TOPIC in self._by_slug and _legal_about_place(tokens, norm):
+            scores[_LEGAL_TOPIC] = scores.get(_LEGAL_TOPIC, 0.0) + _W_KEYWORD
+        # Weighted like an alias phrase: the substance named in between is a stopword and would not vote.
+        if _DOSING_TOPIC in self._by_slug and _DOSING_RE.search(norm):
+            scores[_DOSING_TOPIC] = scores.get(_DOSING_TOPIC, 0.0) + _W_PHRASE
+        for word in dict.fromkeys(_stem(t) for t in tokens):
             if word in _STOPWORDS:
                 continue
             weights = self._token_weights.get(word)

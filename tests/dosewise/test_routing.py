@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,9 @@ ROUTED = [
     ("can i get arrested for having truffles", "legal-status"),
     ("is psilocybin decriminalized in australia", "legal-status"),
     ("is it legal to buy a scale", "legal-status"),
+    ("where can i get truffles legally in the netherlands", "legal-status"),
+    ("where can i legally buy shrooms in my state", "legal-status"),
+    ("can i buy truffles legally in new zealand", "legal-status"),
     ("i'm on lithium", "contraindications-and-interactions"),
     ("can i microdose while on sertraline", "contraindications-and-interactions"),
     ("mixing lsd with my ssris ok?", "contraindications-and-interactions"),
@@ -49,12 +53,20 @@ ROUTED = [
     ("what are the side effects", "risks-and-side-effects"),
     ("can it damage your heart valves", "risks-and-side-effects"),
     ("is there a risk of psychosis", "risks-and-side-effects"),
+    ("is it addictive", "risks-and-side-effects"),
+    ("are shrooms addictive?", "risks-and-side-effects"),
+    ("can you get addicted to lsd", "risks-and-side-effects"),
     ("what even is microdosing", "what-is-microdosing"),
     ("whats the fadiman protocol", "what-is-microdosing"),
     ("how much is a microdose", "what-is-microdosing"),
     ("does the stamets stack do anything", "what-is-microdosing"),
     ("how do i test what i have, reagent kit?", "harm-reduction"),
     ("harm reduction tips pls", "harm-reduction"),
+    ("how much should I take", "harm-reduction"),
+    ("what dose", "harm-reduction"),
+    ("what dose should i start with", "harm-reduction"),
+    ("how much lsd should i take for anxiety", "harm-reduction"),
+    ("how many grams of truffles do you take", "harm-reduction"),
     ("i feel like i want to kill myself", "crisis-resources"),
     ("having a bad trip right now, scared", "crisis-resources"),
     ("suicidal and on shrooms", "crisis-resources"),
@@ -100,6 +112,11 @@ REFUSED = [
     "anyone selling?",
     "is there a dark web shop for tabs",
     "where can i legally buy shrooms",
+    "where can i get legal shrooms",
+    "where can i buy shrooms in the netherlands",
+    "where can i get illegal shrooms in the uk",
+    "where can i legally get shrooms in my city",
+    "anyone have a plug in the netherlands legally",
     "dónde comprar hongos",
     "donde puedo conseguir lsd",
     "alguien vende hongos?",
@@ -130,6 +147,7 @@ NOT_REFUSED = [
     "where can i find a therapist",
     "how do i get into a clinical trial",
     "is it legal to buy truffles in the netherlands",
+    "where can i get truffles legally in the netherlands",
     "i reported a vendor who scammed people",
     "does the source of the claim matter",
     "i bought a test kit, how does it work",
@@ -144,6 +162,22 @@ NOT_REFUSED = [
 def test_hard_negatives_are_not_refused(content: Content, question: str) -> None:
     assert not content.is_sourcing_request(question)
     assert content.answer(question).kind is not ReplyKind.REFUSAL
+
+
+# An amount of a substance: digits with a unit, or a fraction of a dose in words.
+_AMOUNT_RE = re.compile(
+    r"\d+(?:[.,]\d+)?\s*(?:mg|µg|ug|mcg|g|ml|micrograms?|milligrams?|grams?)\b|\b(?:tenth|twentieth|\d+/\d+)\b",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("question", ["how much should I take", "what dose", "how much lsd should i take"])
+def test_dosing_questions_never_get_a_dose(content: Content, question: str) -> None:
+    reply = content.answer(question)
+    assert reply.topic == "harm-reduction"
+    # The answer itself; citations describe study designs (years, sample sizes, trial doses), not advice.
+    answer = "\n".join([reply.title, reply.summary, *(f"{s.heading}\n{s.body}" for s in reply.sections)])
+    assert not _AMOUNT_RE.search(answer), _AMOUNT_RE.search(answer)
 
 
 def test_exact_topic_names_win_over_everything(content: Content) -> None:
