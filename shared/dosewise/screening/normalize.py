@@ -15,12 +15,14 @@ Views (each built from the one before it):
   then squeezed. Only lexicon rules use it: ``450ms`` must not turn into a word.
 
 Building a view's text is cheap (``str.translate`` and one ``re.sub``); the offset maps are only
-computed when a rule matched in that view and its span has to be reported.
+computed when a rule matched in that view and its span has to be reported, and then only over the
+stretch of text that reaches the span (a hit near the start of a 40,000-character post maps a prefix).
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import Counter
@@ -191,14 +193,24 @@ class Edit:
     in_end: int
 
 
+# The `limit` of a map that covers its whole text.
+_WHOLE = sys.maxsize
+
+
 class StageMap:
-    """Maps offsets in one stage's output back to its input, from a sorted list of edits."""
+    """Maps offsets in one stage's output back to its input, from a sorted list of edits.
 
-    __slots__ = ("_edits", "_out_ends")
+    A map built from the edits of a prefix is exact for output offsets up to `limit`: every edit that
+    starts at or before `limit` is in the list, and the bisections never look past the first one that
+    does not.
+    """
 
-    def __init__(self, edits: list[Edit]) -> None:
+    __slots__ = ("_edits", "_out_ends", "limit")
+
+    def __init__(self, edits: list[Edit], limit: int = _WHOLE) -> None:
         self._edits = edits
         self._out_ends = [e.out_end for e in edits]
+        self.limit = limit
 
     def start(self, p: int) -> int:
         """Input offset of the character that produced output character `p`."""
@@ -228,11 +240,12 @@ class _KeptMap:
     one list comprehension is cheaper than one edit per run.
     """
 
-    __slots__ = ("_kept", "_n")
+    __slots__ = ("_kept", "_n", "limit")
 
-    def __init__(self, kept: list[int], n: int) -> None:
+    def __init__(self, kept: list[int], n: int, limit: int = _WHOLE) -> None:
         self._kept = kept
         self._n = n
+        self.limit = limit  # exact up to this output offset (built from a prefix: len(kept) - 1)
 
     def start(self, p: int) -> int:
         """Input offset of the character that produced output character `p`."""
@@ -324,6 +337,15 @@ def squeeze(text: str) -> str:
 
 def squeeze_edits(text: str) -> list[Edit]:
     """The deletions `squeeze` makes in `text`, as edits."""
+    return _squeeze_edits(text, _WHOLE)[0]
+
+
+def _squeeze_edits(text: str, upto: int) -> tuple[list[Edit], int]:
+    """The edits of `squeeze` that start in the output up to `upto` (at least), and the offset they cover.
+
+    The scan stops at the first match that lies past `upto` in the output and does not touch the last
+    edit (it would be merged into it), so a hit near the start of a long post reads only that stretch.
+    """
     edits: list[Edit] = []
     shift = 0
 
@@ -334,6 +356,9 @@ def squeeze_edits(text: str) -> list[Edit]:
         shift += end - start - keep
 
     for m in _SQUEEZE.finditer(text):
+        if m.start() - shift > upto and not (edits and edits[-1].in_end == m.start()):
+            # Every later edit starts in the output at or after m.start() - shift.
+            return _merge(edits), m.start() - shift - 1
         if m.lastgroup == "run":
             base = m.start()
             for a, b, brk in _run_gaps(m.group()):
@@ -342,7 +367,24 @@ def squeeze_edits(text: str) -> list[Edit]:
             delete(m.start(), m.end())
         else:
             delete(m.start() + 1, m.end())
-    return _merge(edits)
+    return _merge(edits), _WHOLE
+
+
+def _prefix(text: str, out_len: int, table: dict[int, str], marks: _MarkTable, upto: int) -> tuple[int, int]:
+    """A prefix of `text` whose translation maps output offsets up to `upto`: (its length, the limit).
+
+    `out_len` is the length of the whole translation. The prefix starts from the length that the average
+    ratio predicts and grows by doubling until its translation is longer than `upto` and it does not end
+    inside a run of changed characters (which would split that run's edit); (len(text), _WHOLE) at the end.
+    """
+    n = (upto + 64) * len(text) // max(out_len, 1) + 64
+    while n < len(text) and upto < out_len - 1:
+        out = len(text[:n].translate(table))
+        if out > upto and marks[ord(text[n - 1])] != "\x00":
+            # Edits after the prefix start in the output at `out` or later.
+            return n, out - 1
+        n *= 2
+    return len(text), _WHOLE
 
 
 def _leet_sub(m: re.Match[str]) -> str:
@@ -401,36 +443,49 @@ class Views:
             self._leet = self._texts["skeleton"]
             self._texts["deleet"] = self.text("squeezed")
 
-    def _map(self, stage: str) -> StageMap | _KeptMap:
+    def _map(self, stage: str, upto: int) -> StageMap | _KeptMap:
+        """The map of one stage, exact for output offsets up to `upto` at least."""
         found = self._maps.get(stage)
-        if found is None:
-            if stage == "fold":
-                original = self._original
-                found = _IDENTITY if original.isascii() else StageMap(_table_edits(original, _FOLD_MARKS))
-            elif stage == "skeleton":
-                found = self._skeleton_map(self._texts["fold"])
-            elif stage == "squeezed":
-                found = StageMap(squeeze_edits(self._texts["skeleton"]))
-            else:
-                self.text("deleet")
-                assert self._leet is not None
-                found = (
-                    self._map("squeezed")
-                    if self._leet == self._texts["skeleton"]
-                    else StageMap(squeeze_edits(self._leet))
-                )
+        if found is None or found.limit < upto:
+            # A map outgrown by a later span is rebuilt over at least twice its stretch, so spans spread
+            # over a long post cost a logarithmic number of builds.
+            found = self._build_map(stage, upto if found is None else max(upto, 2 * found.limit + 1))
             self._maps[stage] = found
         return found
 
-    def _skeleton_map(self, folded: str) -> StageMap | _KeptMap:
+    def _build_map(self, stage: str, upto: int) -> StageMap | _KeptMap:
+        if stage == "fold":
+            original = self._original
+            # Every character folds to one or more characters, so equal lengths mean none changed length
+            # (a NUL is the one character the edit finder marks even so).
+            if original.isascii() or (len(self._texts["fold"]) == len(original) and "\x00" not in original):
+                return _IDENTITY
+            n, limit = _prefix(original, len(self._texts["fold"]), _FOLD, _FOLD_MARKS, upto)
+            return StageMap(_table_edits(original[:n], _FOLD_MARKS), limit)
+        if stage == "skeleton":
+            return self._skeleton_map(self._texts["fold"], upto)
+        if stage == "squeezed":
+            return StageMap(*_squeeze_edits(self._texts["skeleton"], upto))
+        self.text("deleet")
+        assert self._leet is not None
+        if self._leet == self._texts["skeleton"]:
+            return self._map("squeezed", upto)
+        return StageMap(*_squeeze_edits(self._leet, upto))
+
+    def _skeleton_map(self, folded: str, upto: int) -> StageMap | _KeptMap:
         if folded.isascii():
             return _IDENTITY
+        skeleton_len = len(self._texts["skeleton"])
+        n, limit = _prefix(folded, skeleton_len, _SKELETON, _SKELETON_MARKS, upto)
+        if limit != _WHOLE:
+            skeleton_len = limit + 1  # the prefix's translation
+        folded = folded[:n]
         marked = folded.translate(_SKELETON_MARKS)
         marks = marked.count("\x00")
         # A kept-offset map only describes deletions: not when an emoji became a word.
-        if marks > _MANY_DELETIONS and len(self._texts["skeleton"]) == len(folded) - marks:
-            return _KeptMap([i for i, c in enumerate(marked) if c != "\x00"], len(folded))
-        return StageMap(_table_edits(folded, _SKELETON_MARKS))
+        if marks > _MANY_DELETIONS and skeleton_len == len(folded) - marks:
+            return _KeptMap([i for i, c in enumerate(marked) if c != "\x00"], len(folded), limit)
+        return StageMap(_table_edits(folded, _SKELETON_MARKS), limit)
 
     def span(self, view: str, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of a view back to the original text."""
@@ -438,7 +493,7 @@ class Views:
             # Plain ASCII: lowercasing keeps offsets, and this view was found equal to the skeleton.
             return start, end
         for stage in _CHAINS[view]:
-            m = self._map(stage)
+            m = self._map(stage, max(start, end))
             start, end = m.start(start), m.end(end)
             end = max(end, start)
         return start, end
