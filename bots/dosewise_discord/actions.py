@@ -12,6 +12,7 @@ from datetime import timedelta
 import discord
 
 from dosewise.models import MessageRef, ReviewOutcome
+from dosewise_discord.render import duration_text
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,7 @@ async def timeout_member(client: discord.Client, server_id: str, user_id: str, s
     except discord.HTTPException as exc:
         log.warning("timing out %s failed: %s", user_id, _why(exc))
         return f"Could not time out <@{user_id}>: Discord answered {_why(exc)}."
-    minutes = int(duration.total_seconds() // 60)
-    return f"<@{user_id}> timed out for {minutes} min."
+    return f"<@{user_id}> timed out for {duration_text(int(duration.total_seconds()))}."
 
 
 async def ban_member(client: discord.Client, server_id: str, user_id: str, reason: str) -> str:

@@ -27,7 +27,7 @@ from dosewise.models import (
 )
 from dosewise.settings import Settings
 from dosewise_discord import actions, render, translate
-from dosewise_discord.views import FlagButton, alert_view
+from dosewise_discord.views import FlagButton, TimeoutMenu, alert_view
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,8 @@ class DiscordAdapter:
     # -- startup ------------------------------------------------------------------------------------
 
     async def setup(self, tree: app_commands.CommandTree[discord.Client]) -> None:
-        """Register the persistent buttons and sync the commands (from the process holding shard 0)."""
-        self.client.add_dynamic_items(FlagButton)
+        """Register the persistent buttons and menu, and sync the commands (from the process holding shard 0)."""
+        self.client.add_dynamic_items(FlagButton, TimeoutMenu)
         shard_ids = self.config.shard_ids
         if shard_ids is not None and 0 not in shard_ids:
             return
@@ -198,17 +198,21 @@ class DiscordAdapter:
 
     # -- reviews ------------------------------------------------------------------------------------
 
-    async def on_review_click(self, interaction: discord.Interaction, flag_id: int, action: str) -> None:
-        """A review button: moderators only; edit the alert, then carry out the action and report back."""
+    async def on_review_click(
+        self, interaction: discord.Interaction, flag_id: int, action: str, values: Sequence[str] | None = None
+    ) -> None:
+        """A review button or a time-out pick (`values`): moderators only; edit the alert, act, report back."""
         try:
-            await self._review_click(interaction, flag_id, action)
+            await self._review_click(interaction, flag_id, action, values)
         except Exception:
             log.exception("review of flag #%s (%s) failed", flag_id, action)
             await _tell(interaction, "Something went wrong with this review; nothing more was done.")
         finally:
             self.client.dispatch("dosewise_review_done", interaction, flag_id, action)
 
-    async def _review_click(self, interaction: discord.Interaction, flag_id: int, action_name: str) -> None:
+    async def _review_click(
+        self, interaction: discord.Interaction, flag_id: int, action_name: str, values: Sequence[str] | None
+    ) -> None:
         moderator = translate.interaction_user(interaction, self.config.moderator_roles)
         if not moderator.is_moderator:
             await _tell(interaction, NotAModerator().user_message)
@@ -218,7 +222,13 @@ class DiscordAdapter:
         except ValueError:
             await _tell(interaction, f"Unknown review action {action_name!r}; nothing changed.")
             return
-        request = translate.review_request(flag_id, action, moderator, self.default_timeout_seconds)
+        minutes = None
+        if values is not None:
+            minutes = translate.timeout_minutes(values)
+            if minutes is None:
+                await _tell(interaction, f"Unknown time-out duration {', '.join(values)!r}; nothing changed.")
+                return
+        request = translate.review_request(flag_id, action, moderator, self.default_timeout_seconds, minutes)
         # A busy store must not let Discord's 3-second deadline expire and show "interaction failed".
         await interaction.response.defer()
         try:

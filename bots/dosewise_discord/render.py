@@ -189,11 +189,15 @@ def _excerpt(text: str) -> str:
     return f"```\n{truncate(safe, EXCERPT_LIMIT)}\n```"
 
 
-def _duration(seconds: int) -> str:
-    if seconds % 86400 == 0:
-        return f"{seconds // 86400} d"
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600} h"
+_UNITS = ((7 * 86400, "week"), (86400, "day"), (3600, "hour"))
+
+
+def duration_text(seconds: int) -> str:
+    """A duration as a moderator would say it: "10 min", "1 hour", "3 days", "1 week"."""
+    for size, unit in _UNITS:
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
     return f"{max(1, seconds // 60)} min"
 
 
@@ -211,7 +215,7 @@ def review_summary(flag: Flag, outcome: ReviewOutcome | None = None) -> str:
         ModAction.BAN: "Upheld — ban the author",
     }[action]
     if action is ModAction.TIMEOUT and outcome is not None and outcome.timeout_seconds:
-        what += f" for {_duration(outcome.timeout_seconds)}"
+        what = f"Upheld — time out <@{flag.author.id}> for {duration_text(outcome.timeout_seconds)}"
     when = f" <t:{int(flag.reviewed_at.timestamp())}:R>" if flag.reviewed_at else ""
     return f"{what} by <@{moderator.id}> ({moderator.name}){when}"
 
@@ -221,7 +225,7 @@ def escalation_advice(escalation: Escalation) -> str:
     verb = "Applied" if escalation.apply else "Consider"
     return (
         f"{escalation.upheld} upheld flags in {escalation.window_days} days. "
-        f"{verb} a {_duration(escalation.timeout_seconds)} timeout."
+        f"{verb} a timeout of {duration_text(escalation.timeout_seconds)}."
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import discord
 
@@ -20,6 +20,12 @@ from dosewise.models import (
 
 CUSTOM_ID_TEMPLATE = r"dosewise:flag:(?P<id>\d+):(?P<action>\w+)"
 _CUSTOM_ID = re.compile(CUSTOM_ID_TEMPLATE)
+# The time-out menu keeps the id the time-out button had, so a flag's ids never change meaning; old alerts
+# still carry that button, and the component type tells the two apart.
+TIMEOUT_MENU_TEMPLATE = r"dosewise:flag:(?P<id>\d+):timeout"
+# Discord caps a timeout at 28 days.
+MAX_TIMEOUT_MINUTES = 28 * 24 * 60
+_MINUTES = re.compile(r"[0-9]{1,6}")
 
 # Member messages worth screening; joins, pins, boosts and command echoes carry no member text.
 _SCREENED_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
@@ -39,6 +45,19 @@ def parse_custom_id(value: str) -> tuple[int, ModAction] | None:
         return int(match["id"]), ModAction(match["action"])
     except ValueError:
         return None
+
+
+def timeout_minutes(values: Sequence[str]) -> int | None:
+    """The duration picked in the time-out menu, in minutes, or None if it is not one Discord allows."""
+    if len(values) != 1 or _MINUTES.fullmatch(values[0]) is None:
+        return None
+    minutes = int(values[0])
+    return minutes if 1 <= minutes <= MAX_TIMEOUT_MINUTES else None
+
+
+def is_component(data: Mapping[str, object] | None, kind: discord.ComponentType) -> bool:
+    """Whether an interaction's payload comes from a component of this kind (a button, a string menu)."""
+    return data is not None and data.get("component_type") == kind.value
 
 
 def is_moderator(
@@ -148,13 +167,20 @@ def report_request(
     )
 
 
-def review_request(flag_id: int, action: ModAction, moderator: UserRef, default_timeout_seconds: int) -> ReviewRequest:
-    """A button click as a review; a timeout carries the configured default duration."""
+def review_request(
+    flag_id: int,
+    action: ModAction,
+    moderator: UserRef,
+    default_timeout_seconds: int,
+    minutes: int | None = None,
+) -> ReviewRequest:
+    """A click or pick as a review; a timeout lasts the `minutes` picked, else the configured default."""
+    seconds = minutes * 60 if minutes else default_timeout_seconds
     return ReviewRequest(
         flag_id=flag_id,
         action=action,
         moderator=moderator,
-        timeout_seconds=default_timeout_seconds if action is ModAction.TIMEOUT else None,
+        timeout_seconds=seconds if action is ModAction.TIMEOUT else None,
     )
 
 

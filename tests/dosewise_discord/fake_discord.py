@@ -2,9 +2,9 @@
 
 It keeps just enough state to be believable: one guild with roles, text channels, a forum with a post
 (thread) and members; the messages users and the bot send; interaction callbacks and webhook edits. Tests
-push gateway events (messages, edits, slash commands, autocomplete, button clicks, context menus) and wait
-for the REST calls the bot makes. Every REST call is recorded; calls the fake does not understand are
-answered 404 and listed in `unknown`, which a fixture asserts is empty.
+push gateway events (messages, edits, slash commands, autocomplete, button clicks, menu picks, context
+menus) and wait for the REST calls the bot makes. Every REST call is recorded; calls the fake does not
+understand are answered 404 and listed in `unknown`, which a fixture asserts is empty.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ MANAGE_MESSAGES = 1 << 13
 # What a plain member can do: view, send, embed, attach, read history, add reactions, use app commands.
 MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 6) | (1 << 31)
 EPHEMERAL = 1 << 6
+# Message component types.
+BUTTON, STRING_SELECT = 2, 3
 
 
 def _now_iso() -> str:
@@ -542,8 +544,29 @@ class FakeDiscord:
 
     async def click(self, user: FakeUser, message_id: int, custom_id: str) -> JSON:
         """A member clicks a button on a message (INTERACTION_CREATE type 3 with the message attached)."""
+        self._component(message_id, custom_id, BUTTON)
+        return await self._use_component(user, message_id, {"custom_id": custom_id, "component_type": BUTTON})
+
+    async def select(self, user: FakeUser, message_id: int, custom_id: str, values: list[str]) -> JSON:
+        """A member picks from a string select menu on a message; Discord only sends values the menu offers."""
+        menu = self._component(message_id, custom_id, STRING_SELECT)
+        offered = {option["value"] for option in menu.get("options", [])}
+        count_ok = int(menu.get("min_values", 1)) <= len(values) <= int(menu.get("max_values", 1))
+        if not count_ok or not set(values) <= offered:
+            raise AssertionError(f"Discord would refuse the pick {values} from a menu offering {sorted(offered)}")
+        data: JSON = {"custom_id": custom_id, "component_type": STRING_SELECT, "values": values}
+        return await self._use_component(user, message_id, data)
+
+    def _component(self, message_id: int, custom_id: str, kind: int) -> JSON:
+        """The component a member uses; Discord has no way to send an interaction for one a message lacks."""
+        for row in self.messages[message_id].get("components", []):
+            for component in row.get("components", []):
+                if component.get("type") == kind and component.get("custom_id") == custom_id:
+                    return dict(component)
+        raise AssertionError(f"message {message_id} has no component of type {kind} with id {custom_id!r}")
+
+    async def _use_component(self, user: FakeUser, message_id: int, data: JSON) -> JSON:
         message = self.messages[message_id]
-        data: JSON = {"custom_id": custom_id, "component_type": 2}
         payload = self._interaction(3, user, int(message["channel_id"]), data)
         payload["message"] = message
         self._component_messages[int(payload["id"])] = message_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -11,7 +12,7 @@ import discord
 
 from dosewise.models import FlagStatus, ModAction
 from tests.dosewise_discord.conftest import RunningClient, bot_settings, start_bot, stop_bot
-from tests.dosewise_discord.fake_discord import EPHEMERAL, MANAGE_MESSAGES, FakeDiscord
+from tests.dosewise_discord.fake_discord import BUTTON, EPHEMERAL, MANAGE_MESSAGES, STRING_SELECT, FakeDiscord
 
 OFFER = "selling shrooms, dm me on telegram, discreet shipping, pay with crypto"
 REQUEST = "anyone know where to buy acid? dm me"
@@ -27,6 +28,11 @@ def alert_path(fake: FakeDiscord) -> str:
 
 def custom_ids(message: dict[str, Any]) -> list[str]:
     return [c["custom_id"] for row in message.get("components", []) for c in row.get("components", [])]
+
+
+def timeout_menu(message: dict[str, Any]) -> dict[str, Any]:
+    [menu] = [c for row in message["components"] for c in row["components"] if c["type"] == STRING_SELECT]
+    return menu
 
 
 def flag_id_of(alert: dict[str, Any]) -> int:
@@ -52,6 +58,14 @@ async def click(fake: FakeDiscord, bot: RunningClient, user: Any, message_id: in
     waiter = asyncio.create_task(bot.client.wait_for("dosewise_review_done", timeout=10))
     await asyncio.sleep(0)
     await fake.click(user, message_id, custom_id)
+    await waiter
+
+
+async def pick(fake: FakeDiscord, bot: RunningClient, user: Any, message_id: int, custom_id: str, value: str) -> None:
+    """Pick one value in a menu and wait until the bot has finished with the pick."""
+    waiter = asyncio.create_task(bot.client.wait_for("dosewise_review_done", timeout=10))
+    await asyncio.sleep(0)
+    await fake.select(user, message_id, custom_id, [value])
     await waiter
 
 
@@ -135,7 +149,22 @@ async def test_flagged_message_posts_an_alert_with_buttons(fake: FakeDiscord, bo
     [embed] = alert["embeds"]
     assert embed["url"].endswith(f"/{fake.general_id}/{message['id']}")
     flag_id = flag_id_of(alert)
-    assert custom_ids(alert) == [f"dosewise:flag:{flag_id}:{a.value}" for a in ModAction]
+    buttons, menus = alert["components"]
+    assert [c["type"] for c in buttons["components"]] == [BUTTON] * 4
+    assert [c["type"] for c in menus["components"]] == [STRING_SELECT]
+    actions = ["dismiss", "uphold", "delete", "ban", "timeout"]
+    assert custom_ids(alert) == [f"dosewise:flag:{flag_id}:{a}" for a in actions]
+    assert all(len(i) <= 100 for i in custom_ids(alert)) and len(alert["components"]) <= 5
+    menu = timeout_menu(alert)
+    # 10 min, 1 hour, 1 day, 1 week, and the configured default of the test settings (30 min).
+    assert [(o["label"], o["value"]) for o in menu["options"]] == [
+        ("10 min", "10"),
+        ("30 min", "30"),
+        ("1 hour", "60"),
+        ("1 day", "1440"),
+        ("1 week", "10080"),
+    ]
+    assert menu["min_values"] == menu["max_values"] == 1 and not any(o.get("default") for o in menu["options"])
     flag = await bot.core.get_flag(flag_id)
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert f"<@{fake.alice.id}>" in fields["Author"]
@@ -217,12 +246,74 @@ async def test_manage_messages_member_times_out(fake: FakeDiscord, bot: RunningC
     flag_id = flag_id_of(alert)
     since = len(fake.requests)
     # Carol has no moderator role, but her Helper role grants Manage Messages.
-    await click(fake, bot, fake.carol, int(alert["id"]), f"dosewise:flag:{flag_id}:timeout")
+    await pick(fake, bot, fake.carol, int(alert["id"]), f"dosewise:flag:{flag_id}:timeout", "30")
     patch = await fake.wait_for_request("PATCH", rf"/guilds/{fake.guild_id}/members/{fake.alice.id}", since=since)
     assert patch.body["communication_disabled_until"]
     assert unquote(patch.headers["X-Audit-Log-Reason"]) == f"Dosewise flag #{flag_id}: timeout by Carol"
     assert "timed out for 30 min" in fields_of(alert_edits(fake, since)[-1])["Actions"]
     assert fake.timeouts[fake.alice.id]
+
+
+def until(patch: Any) -> datetime:
+    return datetime.fromisoformat(patch.body["communication_disabled_until"])
+
+
+async def test_moderator_picks_a_timeout_of_one_day(fake: FakeDiscord, bot: RunningClient) -> None:
+    _, alert = await flagged_alert(fake, bot)
+    flag_id = flag_id_of(alert)
+    since = len(fake.requests)
+    await pick(fake, bot, fake.bob, int(alert["id"]), f"dosewise:flag:{flag_id}:timeout", "1440")
+    callback = await fake.wait_for_request("POST", CALLBACK, since=since)
+    assert callback.body["type"] == 6  # deferred, then the alert itself is edited
+    member = rf"/guilds/{fake.guild_id}/members/{fake.alice.id}"
+    [patch] = [r for r in fake.calls("PATCH", member) if fake.requests.index(r) >= since]
+    assert abs(until(patch) - (datetime.now(UTC) + timedelta(days=1))) < timedelta(minutes=1)
+    assert unquote(patch.headers["X-Audit-Log-Reason"]) == f"Dosewise flag #{flag_id}: timeout by Bob"
+    first, *_, last = alert_edits(fake, since)
+    review = fields_of(first)["Review"]
+    assert f"time out <@{fake.alice.id}> for 1 day by <@{fake.bob.id}>" in review
+    assert fields_of(last)["Actions"] == f"<@{fake.alice.id}> timed out for 1 day."
+    assert fake.messages[int(alert["id"])]["components"] == []  # reviewed: no more buttons or menu
+    flag = await bot.core.get_flag(flag_id)
+    assert flag.status is FlagStatus.UPHELD and flag.action is ModAction.TIMEOUT
+    audit = await bot.core.audit(flag_id)
+    assert [(e.action, e.actor_id) for e in audit if e.action == "timeout"] == [("timeout", str(fake.bob.id))]
+
+
+async def test_non_moderator_pick_is_refused(fake: FakeDiscord, bot: RunningClient) -> None:
+    _, alert = await flagged_alert(fake, bot)
+    flag_id = flag_id_of(alert)
+    since = len(fake.requests)
+    await pick(fake, bot, fake.alice, int(alert["id"]), f"dosewise:flag:{flag_id}:timeout", "10080")
+    callback = await fake.wait_for_request("POST", CALLBACK, since=since)
+    assert callback.body["type"] == 4 and callback.body["data"]["flags"] & EPHEMERAL
+    assert "Only moderators" in callback.body["data"]["content"]
+    assert [r.method for r in fake.requests[since:]] == ["POST"]  # no member PATCH, no alert edit
+    assert not fake.timeouts
+    assert (await bot.core.get_flag(flag_id)).status is FlagStatus.OPEN
+    assert timeout_menu(fake.messages[int(alert["id"])])  # the alert keeps its menu
+
+
+async def test_legacy_timeout_button_applies_the_default(fake: FakeDiscord, bot: RunningClient) -> None:
+    _, alert = await flagged_alert(fake, bot)
+    flag_id = flag_id_of(alert)
+    # An alert posted before the menu existed: five buttons, the fourth `…:timeout` with the default.
+    labels = {"dismiss": "Dismiss", "uphold": "Uphold", "delete": "Delete message", "timeout": "Time out 30 min"}
+    legacy = [
+        {"type": BUTTON, "style": 4, "label": labels.get(a, "Ban"), "custom_id": f"dosewise:flag:{flag_id}:{a}"}
+        for a in ("dismiss", "uphold", "delete", "timeout", "ban")
+    ]
+    fake.messages[int(alert["id"])]["components"] = [{"type": 1, "components": legacy}]
+    since = len(fake.requests)
+    await click(fake, bot, fake.bob, int(alert["id"]), f"dosewise:flag:{flag_id}:timeout")
+    member = rf"/guilds/{fake.guild_id}/members/{fake.alice.id}"
+    # One review, one timeout: the menu, which shares the button's id, leaves the click alone.
+    [patch] = [r for r in fake.calls("PATCH", member) if fake.requests.index(r) >= since]
+    assert abs(until(patch) - (datetime.now(UTC) + timedelta(minutes=30))) < timedelta(minutes=1)
+    assert fields_of(alert_edits(fake, since)[-1])["Actions"] == f"<@{fake.alice.id}> timed out for 30 min."
+    assert len(fake.calls("POST", CALLBACK)) == 1
+    audit = await bot.core.audit(flag_id)
+    assert [e.action for e in audit if e.action == "timeout"] == ["timeout"]
 
 
 async def test_moderator_ban_click(fake: FakeDiscord, bot: RunningClient) -> None:
@@ -276,7 +367,7 @@ async def test_member_left_before_timeout(fake: FakeDiscord, bot: RunningClient)
     _, alert = await flagged_alert(fake, bot)
     fake.fail("GET", rf"/guilds/{fake.guild_id}/members/{fake.alice.id}", 404)
     since = len(fake.requests)
-    await click(fake, bot, fake.bob, int(alert["id"]), f"dosewise:flag:{flag_id_of(alert)}:timeout")
+    await pick(fake, bot, fake.bob, int(alert["id"]), f"dosewise:flag:{flag_id_of(alert)}:timeout", "60")
     assert "no longer a member" in fields_of(alert_edits(fake, since)[-1])["Actions"]
 
 
@@ -357,6 +448,27 @@ async def test_buttons_work_after_a_restart(tmp_path: Path, fake: FakeDiscord) -
         assert "delete" in fields_of(alert_edits(fake, since)[0])["Review"]
         await fake.wait_for_request("DELETE", rf"/channels/{fake.general_id}/messages/{message['id']}", since=since)
         assert (await second.core.get_flag(flag_id)).action is ModAction.DELETE
+    finally:
+        await stop_bot(second)
+
+
+async def test_timeout_menu_works_after_a_restart(tmp_path: Path, fake: FakeDiscord) -> None:
+    settings = bot_settings(tmp_path, fake)
+    first = await start_bot(settings)
+    try:
+        _, alert = await flagged_alert(fake, first)
+    finally:
+        await stop_bot(first)
+
+    second = await start_bot(settings)
+    try:
+        flag_id = flag_id_of(alert)
+        since = len(fake.requests)
+        await pick(fake, second, fake.bob, int(alert["id"]), f"dosewise:flag:{flag_id}:timeout", "10")
+        patch = await fake.wait_for_request("PATCH", rf"/guilds/{fake.guild_id}/members/{fake.alice.id}", since=since)
+        assert abs(until(patch) - (datetime.now(UTC) + timedelta(minutes=10))) < timedelta(minutes=1)
+        assert "for 10 min" in fields_of(alert_edits(fake, since)[0])["Review"]
+        assert (await second.core.get_flag(flag_id)).action is ModAction.TIMEOUT
     finally:
         await stop_bot(second)
 

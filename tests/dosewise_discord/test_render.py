@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 
 import discord
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +26,7 @@ from dosewise.models import (
     TopicChoice,
     UserRef,
 )
-from dosewise_discord import render
+from dosewise_discord import render, views
 
 LINK_LINE = re.compile(r"• \[[^\[\]]*\]\(https?://[^()\s]*\)")
 
@@ -153,7 +154,7 @@ def test_alert_shows_reasons_excerpt_link_author_and_score() -> None:
     assert "<@99>" in fields["Author"]
     assert "0.87" in fields["Score"] and "offer" in fields["Score"]
     assert "offer-sell" in fields["Why"]
-    assert "Consider a 1 h timeout" in fields["Repeat offender"]
+    assert "Consider a timeout of 1 hour." in fields["Repeat offender"]
     # The member's text cannot close the code block it is quoted in.
     assert embed.description is not None and embed.description.count("```") == 2
 
@@ -176,7 +177,7 @@ def test_reviewed_alert_says_who_did_what() -> None:
     outcome = ReviewOutcome(flag=flag, action=ModAction.TIMEOUT, moderator=mod, timeout_seconds=1800)
     embed = render.alert_embed(flag, outcome=outcome, notes=["<@99> timed out for 30 min."])
     fields = {f.name: f.value or "" for f in embed.fields}
-    assert "time out the author for 30 min by <@7> (bob)" in fields["Review"]
+    assert "time out <@99> for 30 min by <@7> (bob)" in fields["Review"]
     assert fields["Actions"] == "<@99> timed out for 30 min."
     assert embed.colour == render.STATUS_COLOURS[FlagStatus.UPHELD]
 
@@ -186,3 +187,38 @@ def test_truncate_never_exceeds_and_marks_the_cut() -> None:
     cut = render.truncate("word " * 100, 50)
     assert len(cut) <= 50 and cut.endswith(render.ELLIPSIS)
     assert len(render.truncate("x" * 5000, 1024)) == 1024
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (60, "1 min"),
+        (600, "10 min"),
+        (5400, "90 min"),
+        (3600, "1 hour"),
+        (7200, "2 hours"),
+        (86400, "1 day"),
+        (3 * 86400, "3 days"),
+        (7 * 86400, "1 week"),
+        (28 * 86400, "4 weeks"),
+        (30, "1 min"),
+    ],
+)
+def test_durations_read_like_a_moderator_says_them(seconds: int, text: str) -> None:
+    assert render.duration_text(seconds) == text
+
+
+async def test_alert_view_has_buttons_and_a_timeout_menu_within_discord_limits() -> None:
+    # A View needs a running event loop, hence async.
+    view = views.alert_view(2**63 - 1, 60)
+    rows = view.to_components()
+    assert len(rows) == 2  # of Discord's 5
+    buttons, menus = (row["components"] for row in rows)
+    assert [b["custom_id"].rsplit(":", 1)[1] for b in buttons] == ["dismiss", "uphold", "delete", "ban"]
+    [menu] = menus
+    assert menu["custom_id"] == f"dosewise:flag:{2**63 - 1}:timeout" and len(menu["custom_id"]) <= 100
+    assert [o["value"] for o in menu["options"]] == ["10", "60", "1440", "10080"]
+    assert [o["label"] for o in menu["options"]] == ["10 min", "1 hour", "1 day", "1 week"]
+    # A configured default already on the list is marked, not repeated; another one is added in order.
+    assert [o.get("description") for o in menu["options"]] == [None, "the configured default", None, None]
+    assert [o.value for o in views.timeout_options(45)] == ["10", "45", "60", "1440", "10080"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import discord
@@ -41,6 +42,39 @@ def test_review_from_custom_id_carries_default_timeout_only_for_timeouts() -> No
     ban = translate.review_from_custom_id("dosewise:flag:5:ban", mod, 1800)
     assert ban is not None and ban.timeout_seconds is None and ban.action is ModAction.BAN
     assert translate.review_from_custom_id("dosewise:flag:5:nuke", mod, 1800) is None
+
+
+@pytest.mark.parametrize(("values", "minutes"), [(["10"], 10), (["1440"], 1440), (["40320"], 40320)])
+def test_timeout_pick_in_minutes(values: list[str], minutes: int) -> None:
+    assert translate.timeout_minutes(values) == minutes
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[], ["10", "60"], ["0"], ["-5"], ["40321"], ["1e3"], ["ten"], [" 10"], ["١٠"], ["9" * 50], [""]],
+)
+def test_timeout_picks_discord_could_not_apply_are_none(values: list[str]) -> None:
+    assert translate.timeout_minutes(values) is None
+
+
+def test_timeout_menu_id_is_the_timeout_button_id() -> None:
+    # Old alerts' time-out button and the new menu share one id; the component type tells them apart.
+    value = translate.custom_id(42, ModAction.TIMEOUT)
+    assert re.fullmatch(translate.TIMEOUT_MENU_TEMPLATE, value) is not None
+    assert translate.parse_custom_id(value) == (42, ModAction.TIMEOUT)
+    assert re.fullmatch(translate.TIMEOUT_MENU_TEMPLATE, translate.custom_id(42, ModAction.BAN)) is None
+    assert translate.is_component({"custom_id": value, "component_type": 3}, discord.ComponentType.string_select)
+    assert translate.is_component({"custom_id": value, "component_type": 2}, discord.ComponentType.button)
+    assert not translate.is_component({"custom_id": value, "component_type": 2}, discord.ComponentType.string_select)
+    assert not translate.is_component(None, discord.ComponentType.button)
+
+
+def test_review_request_takes_the_picked_duration_else_the_default() -> None:
+    mod = UserRef("7", "bob", is_moderator=True)
+    picked = translate.review_request(5, ModAction.TIMEOUT, mod, 1800, 1440)
+    assert picked.timeout_seconds == 86400 and picked.action is ModAction.TIMEOUT
+    assert translate.review_request(5, ModAction.TIMEOUT, mod, 1800).timeout_seconds == 1800
+    assert translate.review_request(5, ModAction.BAN, mod, 1800, 1440).timeout_seconds is None
 
 
 def test_moderators_by_role_name_role_id_or_manage_messages() -> None:
