@@ -13,7 +13,7 @@ from typing import Any
 import re2
 
 from dosewise.models import Category, Reason, Verdict
-from dosewise.screening.normalize import VIEW_NAMES, Views
+from dosewise.screening.normalize import SQUEEZE_SENTINEL, VIEW_NAMES, Views
 from dosewise.screening.rules import Rule, RulePack, compile_regex, load_packs
 
 DEFAULT_FLAG_THRESHOLD = 0.5
@@ -63,10 +63,7 @@ _LEET_TEXT = "leet_text"
 # a letter repeated 3+ times; a letter
 # next to a digit or leet symbol).
 _SENTINELS = {
-    "squeezed": "(?:^|[^a-z0-9])(?:[a-z][ .\\-_*·•/|+~\\n]{1,3}[a-z0-9]|[0-9][ .\\-_*·•/|+~\\n]{1,3}[a-z])"
-    + "(?:[^a-z0-9]|$)"
-    + "|[a-z][*·•|~]+[a-z]|"
-    + "|".join(c * 3 for c in "abcdefghijklmnopqrstuvwxyz"),
+    "squeezed": SQUEEZE_SENTINEL,
     # A token changes only if it holds a letter and a leet character and is not a number with a unit
     # of up to 4 letters: a letter before a leet character (a trailing "!" is punctuation), a symbol
     # before a letter or digit+letter, a digit before 5+ letters, or a number+unit glued to "!".

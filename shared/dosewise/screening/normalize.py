@@ -28,6 +28,8 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
 
+import re2
+
 from dosewise.screening.confusables import CONFUSABLES
 
 VIEW_NAMES = ("fold", "skeleton", "squeezed", "deleet")
@@ -102,6 +104,14 @@ _SQUEEZE = re.compile(
     r"|(?P<inner>(?<=[a-z])[*·•|~]+(?=[a-z]))"
     r"|(?P<rep>([a-z])\4\4+)"
 )
+# `squeeze` can only change a text that matches this (a spaced single letter next to another single letter or
+# digit, symbols inside words, a letter repeated 3+ times); the detector searches it with the skeleton.
+SQUEEZE_SENTINEL = (
+    "(?:^|[^a-z0-9])(?:[a-z][ .\\-_*·•/|+~\\n]{1,3}[a-z0-9]|[0-9][ .\\-_*·•/|+~\\n]{1,3}[a-z])(?:[^a-z0-9]|$)"
+    + "|[a-z][*·•|~]+[a-z]|"
+    + "|".join(c * 3 for c in "abcdefghijklmnopqrstuvwxyz")
+)
+_SQUEEZE_SENTINEL = re2.compile(SQUEEZE_SENTINEL)
 _RUN_GAPS = re.compile(r"[ .,\-_*·•/|+~\n]+")
 _LETTERS = re.compile(r"[a-z]")
 _TWO_LETTERS = re.compile(r"[a-z][^a-z]*[a-z]")
@@ -387,8 +397,25 @@ def _prefix(text: str, out_len: int, table: dict[int, str], marks: _MarkTable, u
     return len(text), _WHOLE
 
 
+# De-leeted forms of tokens already seen (a hostile post repeats a few thousand times); bounded.
+_TOKEN_CACHE: dict[str, str] = {}
+_TOKEN_CACHE_LIMIT = 4096
+_CACHED_TOKEN_LEN = 64
+
+
 def _leet_sub(m: re.Match[str]) -> str:
     token = m.group()
+    found = _TOKEN_CACHE.get(token)
+    if found is None:
+        found = _deleet_token(token)
+        if len(token) <= _CACHED_TOKEN_LEN:
+            if len(_TOKEN_CACHE) >= _TOKEN_CACHE_LIMIT:
+                _TOKEN_CACHE.clear()
+            _TOKEN_CACHE[token] = found
+    return found
+
+
+def _deleet_token(token: str) -> str:
     if not _HAS_LETTER.search(token) or _QUANTITY.fullmatch(token):
         return token
     # A leading "@" is a handle and a trailing "!" is punctuation, not letters.
@@ -427,8 +454,12 @@ class Views:
             if view == "squeezed":
                 found = squeeze(skel)
             elif view == "deleet":
-                self._leet = deleet(skel)
-                found = squeeze(self._leet) if self._leet != skel else self.text("squeezed")
+                leet = self._leet = deleet(skel)
+                if leet == skel:
+                    found = self.text("squeezed")
+                else:
+                    # Squeezing a text the sentinel does not match changes nothing (and makes no edits).
+                    found = squeeze(leet) if _SQUEEZE_SENTINEL.search(leet) else leet
             else:
                 raise KeyError(view)
             self._texts[view] = found
@@ -470,6 +501,8 @@ class Views:
         assert self._leet is not None
         if self._leet == self._texts["skeleton"]:
             return self._map("squeezed", upto)
+        if self._texts["deleet"] == self._leet:
+            return _IDENTITY
         return StageMap(*_squeeze_edits(self._leet, upto))
 
     def _skeleton_map(self, folded: str, upto: int) -> StageMap | _KeptMap:
