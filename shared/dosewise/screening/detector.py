@@ -103,6 +103,7 @@ class Detector:
             i for i, (rule, _) in enumerate(ascii_group.entries) if rule and rule.weight < 0 and rule.scope == "window"
         )
         self._quick: dict[tuple[int, ...], Verdict | None] = {}
+        self._scores: dict[tuple[tuple[str, ...], bool], tuple[float, Category | None]] = {}
         phrases = [p.strip() for p in allowlist if p.strip()]
         self._allow = (
             compile_regex("|".join(re2.escape(Views(p).text("skeleton")) for p in phrases)) if phrases else None
@@ -154,11 +155,20 @@ class Detector:
             return Verdict(flagged=False, score=0.0)
         if not text.isascii() and _LONE_SURROGATE.search(text):
             return self._screen_surrogates(text, explain)
-        if not explain and self._allow is None and len(text) <= 2 * self.pack.window and text.isascii():
-            quick = self._screen_ascii(text)
+        views = None if text.isascii() else Views(text)
+        if not explain and self._allow is None and len(text) <= 2 * self.pack.window:
+            # When the folded text is the skeleton (all ASCII chat, most chat with emoji or accents), every
+            # view is that text unless a sentinel fires, and one set search decides an unflagged message.
+            if views is None:
+                quick = self._screen_quick(text, text.lower())
+            elif views.text("fold") == views.text("skeleton"):
+                quick = self._screen_quick(text, views.text("fold"))
+            else:
+                quick = None
             if quick is not None:
                 return quick
-        views = Views(text)
+        if views is None:
+            views = Views(text)
         matched = self._match(views)
         if not any(rule.weight > 0 for rule, _ in matched.values()):
             return self._verdict(text, 0.0, None, [], explain)
@@ -180,10 +190,12 @@ class Detector:
             score, category, chosen = self._score(hits, text)
         return self._verdict(text, score, category, chosen, explain)
 
-    def _screen_ascii(self, text: str) -> Verdict | None:
-        """The verdict of a short ASCII message that is not flagged, or None to take the full path."""
-        found = self._ascii_set.Match(text.lower().encode())
-        key = tuple(found)
+    def _screen_quick(self, text: str, folded: str) -> Verdict | None:
+        """The verdict of a short message that is not flagged, or None to take the full path.
+
+        `folded` is the message's folded text, which must equal its skeleton.
+        """
+        key = tuple(self._ascii_set.Match(folded.encode()))
         if not self._ascii_window_damp.isdisjoint(key) and _SENTENCE_END.search(text, 0, len(text) - 1):
             return None  # a dampener weighs only on its own sentence: score the sentences
         if key in self._quick:
@@ -355,6 +367,17 @@ class Detector:
 
     def _evaluate(self, rules: Sequence[Rule], with_category: bool = True) -> tuple[float, Category | None]:
         """Score one window from its distinct rules: (family totals + combos) x dampening, in [0, 1]."""
+        # Keyed by the rules in order (float sums depend on it): flagged chat repeats a few rule lists too.
+        key = (tuple([rule.id for rule in rules]), with_category)
+        found = self._scores.get(key)
+        if found is None:
+            found = self._evaluate_uncached(rules, with_category)
+            if len(self._scores) >= _QUICK_CACHE:
+                self._scores.clear()
+            self._scores[key] = found
+        return found
+
+    def _evaluate_uncached(self, rules: Sequence[Rule], with_category: bool) -> tuple[float, Category | None]:
         by_family: dict[str, list[float]] = {}
         factor = 1.0
         for rule in rules:
