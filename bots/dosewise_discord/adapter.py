@@ -43,9 +43,11 @@ class DiscordAdapter:
         self.config = settings.discord
         self.client = client
         self._warned_no_mod_channel = False
+        self._warned_foreign_channel: set[int] = set()
 
     @property
     def default_timeout_seconds(self) -> int:
+        """The time-out applied by an alert's plain "Time out" button (older alerts), in seconds."""
         return self.config.default_timeout_minutes * 60
 
     # -- startup ------------------------------------------------------------------------------------
@@ -56,6 +58,8 @@ class DiscordAdapter:
         shard_ids = self.config.shard_ids
         if shard_ids is not None and 0 not in shard_ids:
             return
+        # Retention reaches the mod channel too; one process (shard 0's) does it, like the command sync.
+        self.core.attach_alert_clearer(Platform.DISCORD.value, self.clear_alert)
         try:
             synced = await tree.sync()
         except discord.HTTPException as exc:
@@ -66,9 +70,18 @@ class DiscordAdapter:
 
     # -- the mod channel ----------------------------------------------------------------------------
 
+    def _roles(self, guild_id: int | None) -> tuple[str, ...]:
+        """Moderator roles of a server: its `servers.<id>.moderators`, else `discord.moderator_roles`."""
+        own = self.core.policy_for(str(guild_id or "")).moderators
+        return self.config.moderator_roles if own is None else own
+
+    def _mod_channel_setting(self, guild: discord.Guild | None) -> str:
+        own = self.core.policy_for(str(guild.id) if guild else "").mod_channel
+        return (self.config.mod_channel if own is None else own).strip().lstrip("#")
+
     def mod_channel(self, guild: discord.Guild | None) -> ModChannel | None:
-        """The configured mod channel: an id, or a channel name looked up in the message's server."""
-        wanted = self.config.mod_channel.strip().lstrip("#")
+        """The server's mod channel: an id, or a channel name looked up in the message's server."""
+        wanted = self._mod_channel_setting(guild)
         if not wanted:
             if not self._warned_no_mod_channel:
                 log.warning("discord.mod_channel is not set: flags are stored but no alert is posted")
@@ -77,6 +90,17 @@ class DiscordAdapter:
         if wanted.isdigit():
             channel = self.client.get_channel(int(wanted))
             if isinstance(channel, discord.TextChannel | discord.Thread):
+                if guild is not None and channel.guild.id != guild.id:
+                    # One server's flagged messages must never be shown to another server's moderators.
+                    if guild.id not in self._warned_foreign_channel:
+                        log.warning(
+                            "the mod channel %s is not in server %s: no alert posted (set servers.%s.mod_channel)",
+                            wanted,
+                            guild.id,
+                            guild.id,
+                        )
+                        self._warned_foreign_channel.add(guild.id)
+                    return None
                 return channel
             return self.client.get_partial_messageable(int(wanted), guild_id=guild.id if guild else None)
         if guild is None:
@@ -84,7 +108,7 @@ class DiscordAdapter:
         return discord.utils.get(guild.text_channels, name=wanted)
 
     def _mod_channel_id(self, guild: discord.Guild | None) -> int | None:
-        channel = self.mod_channel(guild) if self.config.mod_channel else None
+        channel = self.mod_channel(guild) if self._mod_channel_setting(guild) else None
         return channel.id if channel is not None else None
 
     # -- screening ----------------------------------------------------------------------------------
@@ -102,7 +126,7 @@ class DiscordAdapter:
         self_id = self.client.user.id if self.client.user else None
         if translate.skip_reason(message, self_id, self._mod_channel_id(message.guild)):
             return
-        incoming = translate.incoming_message(message, self.config.moderator_roles)
+        incoming = translate.incoming_message(message, self._roles(message.guild.id if message.guild else None))
         try:
             outcome = await self.core.screen(incoming)
             await self._act_on(message.guild, outcome)
@@ -213,9 +237,11 @@ class DiscordAdapter:
     async def _review_click(
         self, interaction: discord.Interaction, flag_id: int, action_name: str, values: Sequence[str] | None
     ) -> None:
-        moderator = translate.interaction_user(interaction, self.config.moderator_roles)
+        moderator = translate.interaction_user(interaction, self._roles(interaction.guild_id))
         if not moderator.is_moderator:
             await _tell(interaction, NotAModerator().user_message)
+            return
+        if not await self._flag_of_this_server(interaction, flag_id):
             return
         try:
             action = ModAction(action_name)
@@ -252,11 +278,42 @@ class DiscordAdapter:
         if alert is not None and alert.message_id != str(clicked):
             await self._edit_alert(alert, flag, escalation=outcome.escalation, notes=notes, keep_view=False)
 
+    async def _flag_of_this_server(self, interaction: discord.Interaction, flag_id: int) -> bool:
+        """Refuse a review of another server's flag: its moderators are not this server's."""
+        try:
+            flag = await self.core.get_flag(flag_id)
+        except DosewiseError:
+            return True  # the review itself says what is wrong (e.g. no such flag, store busy)
+        if flag.ref.server_id == str(interaction.guild_id or ""):
+            return True
+        await _tell(interaction, f"There is no flag #{flag_id}.")
+        return False
+
+    # -- retention ----------------------------------------------------------------------------------
+
+    async def clear_alert(self, flag: Flag) -> bool:
+        """Re-render a purged flag's alert without the message text; False means "try again later"."""
+        if flag.alert_ref is None:
+            return True
+        channel = self.client.get_partial_messageable(int(flag.alert_ref.channel_id))
+        try:
+            await channel.get_partial_message(int(flag.alert_ref.message_id)).edit(
+                embed=render.alert_embed(flag), view=self._view_for(flag)
+            )
+        except (discord.NotFound, discord.Forbidden) as exc:
+            # Deleted, or no longer ours to edit: retrying would not change that.
+            log.info("alert of flag #%s not cleared: %s %s", flag.id, exc.status, exc.text)
+            return True
+        except discord.HTTPException as exc:
+            log.warning("could not clear the alert of flag #%s, will retry: %s %s", flag.id, exc.status, exc.text)
+            return False
+        return True
+
     # -- commands -----------------------------------------------------------------------------------
 
     async def microdosing(self, interaction: discord.Interaction, text: str, private: bool) -> None:
         """Answer `/microdosing` with an embed, privately unless asked otherwise."""
-        request = translate.command_request(interaction, self.config.moderator_roles, text)
+        request = translate.command_request(interaction, self._roles(interaction.guild_id), text)
         reply = self.core.answer(request)
         await interaction.response.send_message(embed=render.reply_embed(reply), ephemeral=private)
 
@@ -272,7 +329,7 @@ class DiscordAdapter:
         if interaction.guild_id is None:
             await _tell(interaction, "Reports work in servers only.")
             return
-        request = translate.report_request(interaction, message, self.config.moderator_roles)
+        request = translate.report_request(interaction, message, self._roles(interaction.guild_id))
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             outcome = await self.core.report(request)
@@ -284,7 +341,7 @@ class DiscordAdapter:
             await self.post_alert(interaction.guild, outcome.flag, stored=outcome.stored)
 
     def _moderator_or_none(self, interaction: discord.Interaction) -> bool:
-        return translate.interaction_user(interaction, self.config.moderator_roles).is_moderator
+        return translate.interaction_user(interaction, self._roles(interaction.guild_id)).is_moderator
 
     async def flags_list(self, interaction: discord.Interaction, status: FlagStatus) -> None:
         """`/flags list`: the queue (or reviewed flags) of this server, for moderators."""

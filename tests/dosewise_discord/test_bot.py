@@ -520,3 +520,41 @@ async def test_unknown_button_action_changes_nothing(fake: FakeDiscord, bot: Run
     answer = await fake.wait_for_request("POST", CALLBACK, since=since)
     assert answer.body["data"]["flags"] & EPHEMERAL and "Unknown review action" in answer.body["data"]["content"]
     assert (await bot.core.get_flag(flag_id)).status is FlagStatus.OPEN
+
+
+async def test_a_server_override_moves_alerts_and_changes_who_reviews(tmp_path: Path, fake: FakeDiscord) -> None:
+    from dataclasses import replace
+
+    from dosewise.settings import Policy
+
+    settings = bot_settings(tmp_path, fake)
+    override = Policy(mod_channel="general", moderators=("Stewards",))
+    running = await start_bot(replace(settings, servers={str(fake.guild_id): override}))
+    try:
+        _, alert = await flagged_alert(fake, running, REQUEST, channel_id=fake.post_id)
+        assert alert["channel_id"] == str(fake.general_id)
+        flag_id = flag_id_of(alert)
+        # bob's "Moderator" role is not this server's moderator role: refused, nothing changes.
+        await click(fake, running, fake.bob, int(alert["id"]), f"dosewise:flag:{flag_id}:dismiss")
+        assert (await running.core.get_flag(flag_id)).status is FlagStatus.OPEN
+        # carol has Manage Messages, which always counts.
+        await click(fake, running, fake.carol, int(alert["id"]), f"dosewise:flag:{flag_id}:uphold")
+        assert (await running.core.get_flag(flag_id)).status is FlagStatus.UPHELD
+    finally:
+        await stop_bot(running)
+
+
+async def test_retention_removes_the_text_from_the_alert_too(fake: FakeDiscord, bot: RunningClient) -> None:
+    from dosewise.models import utcnow
+
+    _, alert = await flagged_alert(fake, bot)
+    flag_id = flag_id_of(alert)
+    assert "selling shrooms" in alert["embeds"][0]["description"]
+    assert await bot.core.purge(utcnow() + timedelta(days=31)) == 1
+    await bot.core.moderation.idle()
+    assert await bot.core.moderation.clear_purged_alerts() == 1
+    edited = fake.messages[int(alert["id"])]
+    assert "shrooms" not in str(edited["embeds"]) and "purged" in edited["embeds"][0]["description"]
+    assert custom_ids(edited) == custom_ids(alert)  # still open, still reviewable
+    assert await bot.core.moderation.clear_purged_alerts() == 0
+    assert (await bot.core.get_flag(flag_id)).text_purged
