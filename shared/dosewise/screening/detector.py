@@ -289,6 +289,9 @@ class Detector:
 
     def _short_regex(self, rule: Rule, view: str) -> re.Pattern[str] | None:
         """The rule's pattern for `view` compiled by Python `re` (None if `re` cannot read it)."""
+        if not rule.builtin:
+            # A pack from a config is checked by RE2 only: `re` could backtrack exponentially on it.
+            return None
         key = (rule.id, view)
         if key not in self._py_regexes:
             try:

@@ -77,6 +77,8 @@ class Rule:
     source: str
     sources_by_view: Mapping[str, str]
     regex_by_view: Mapping[str, Any]
+    # Shipped with Dosewise (tested): only such rules may also run on a backtracking engine (`re`).
+    builtin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +211,9 @@ def _terms(path: str, raw: Any, known: Mapping[str, str]) -> dict[str, str]:
     return terms
 
 
-def _rule(path: str, raw: Any, seen: set[str], terms: Mapping[str, str] | None = None) -> Rule:
+def _rule(
+    path: str, raw: Any, seen: set[str], terms: Mapping[str, str] | None = None, *, builtin: bool = False
+) -> Rule:
     if not isinstance(raw, Mapping):
         raise _fail(path, "?", "each rule must be a mapping")
     rule_id = raw.get("id")
@@ -266,6 +270,7 @@ def _rule(path: str, raw: Any, seen: set[str], terms: Mapping[str, str] | None =
         source=source,
         sources_by_view=sources,
         regex_by_view=regexes,
+        builtin=builtin,
     )
 
 
@@ -299,12 +304,12 @@ def default_pack_text() -> str:
 
 def load_packs(extra: Sequence[Path] = (), include_default: bool = True) -> RulePack:
     """Load the default pack (unless told not to) then each extra pack, validating every rule."""
-    sources: list[tuple[str, str]] = []
+    sources: list[tuple[str, str, bool]] = []
     if include_default:
-        sources.append(("default.yaml", default_pack_text()))
+        sources.append(("default.yaml", default_pack_text(), True))
     for path in extra:
         try:
-            sources.append((str(path), Path(path).read_text(encoding="utf-8")))
+            sources.append((str(path), Path(path).read_text(encoding="utf-8"), False))
         except OSError as exc:
             raise RulePackError(f"{path}: cannot read rule pack: {exc.strerror}") from None
     rules: list[Rule] = []
@@ -316,10 +321,10 @@ def load_packs(extra: Sequence[Path] = (), include_default: bool = True) -> Rule
     saturation = float("inf")
     seen: set[str] = set()
     terms: dict[str, str] = {}
-    for name, text in sources:
+    for name, text, builtin in sources:
         data = _read(name, text)
         terms = _terms(name, data.get("terms"), terms)
-        rules.extend(_rule(name, raw, seen, terms) for raw in data.get("rules") or [])
+        rules.extend(_rule(name, raw, seen, terms, builtin=builtin) for raw in data.get("rules") or [])
         combos.extend(_combo(name, raw) for raw in data.get("combos") or [])
         scoring = data.get("scoring") or {}
         if not isinstance(scoring, Mapping):

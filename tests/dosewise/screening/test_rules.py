@@ -70,6 +70,20 @@ def test_extra_pack_adds_a_server_term(tmp_path: Path) -> None:
     assert "server.zaza" in {r.rule for r in verdict.reasons}
 
 
+def test_a_config_pack_pattern_never_runs_on_a_backtracking_engine(tmp_path: Path) -> None:
+    # `(x+x+)+y` is linear in RE2 but exponential in Python's `re` on "xxx…x" without a "y".
+    path = _pack(
+        tmp_path,
+        "rules:\n  - id: server.evil\n    signal: substance\n    weight: 0.3\n    patterns: ['(x+x+)+y']\n",
+    )
+    detector = Detector.build(extra_packs=[path])
+    evil = next(r for r in detector.pack.rules if r.id == "server.evil")
+    assert not evil.builtin and all(r.builtin for r in detector.pack.rules if r.id != "server.evil")
+    # Matched on "xxy", its span is then searched in a text where `re` would take minutes; RE2 does not.
+    verdict = detector.screen("selling xxy, dm me " + "x" * 40, explain=True)
+    assert "server.evil" in {r.rule for r in verdict.reasons}
+
+
 @pytest.mark.parametrize(
     ("pattern", "expected"),
     [
