@@ -23,28 +23,40 @@ WATCHED_LOGGERS = ("discord", "dosewise", "dosewise_discord")
 
 
 class _Collect(logging.Handler):
+    """Keeps ERROR records, and every record (any level, with its traceback) that shows the token."""
+
     def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+        super().__init__(logging.DEBUG)
         self.records: list[logging.LogRecord] = []
+        self.leaks: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+        shown = self.format(record)
+        if TOKEN in shown:
+            self.leaks.append(shown)
+        if record.levelno >= logging.ERROR:
+            self.records.append(record)
 
 
 @pytest.fixture(autouse=True)
 def error_logs() -> Iterator[list[logging.LogRecord]]:
-    """Every ERROR record from discord.py or Dosewise; the test fails if there is one."""
+    """Every ERROR record from discord.py or Dosewise; the test fails on one, or on any log showing the token."""
     handler = _Collect()
     loggers = [logging.getLogger(name) for name in WATCHED_LOGGERS]
+    levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.addHandler(handler)
+        # DEBUG too: discord.py logs its HTTP requests there, where a token would show first.
+        logger.setLevel(logging.DEBUG)
     try:
         yield handler.records
     finally:
-        for logger in loggers:
+        for logger, level in zip(loggers, levels, strict=True):
             logger.removeHandler(handler)
+            logger.setLevel(level)
     problems = [f"{r.name}: {r.getMessage()}\n{r.exc_text or ''}" for r in handler.records]
     assert not problems, "ERROR logged:\n" + "\n".join(problems)
+    assert not handler.leaks, "the bot token was logged:\n" + "\n".join(handler.leaks)
 
 
 @pytest.fixture
