@@ -26,7 +26,6 @@ import sys
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from dataclasses import dataclass
 
 import re2
 
@@ -164,6 +163,21 @@ def _squeeze_run(run: str) -> str:
     return found
 
 
+# Gaps (start, end, characters kept) of short runs already seen, for the squeezed view's map.
+_GAPS_CACHE: dict[str, tuple[tuple[int, int, int], ...]] = {}
+
+
+def _run_edits(run: str) -> tuple[tuple[int, int, int], ...]:
+    found = _GAPS_CACHE.get(run)
+    if found is None:
+        found = tuple((a, b, 1 if brk else 0) for a, b, brk in _run_gaps(run))
+        if len(run) <= _CACHED_RUN_LEN:
+            if len(_GAPS_CACHE) >= _RUN_CACHE_LIMIT:
+                _GAPS_CACHE.clear()
+            _GAPS_CACHE[run] = found
+    return found
+
+
 def _squeeze_run_uncached(run: str) -> str:
     if not _TWO_LETTERS.search(run):
         return run
@@ -192,15 +206,10 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "6": "g
                        "8": "b", "9": "g", "@": "a", "$": "s", "!": "i", "|": "l"})  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Edit:
-    """A region where a stage's output differs from its input: out[out_start:out_end] came from
-    in[in_start:in_end] (a deletion has out_start == out_end)."""
-
-    out_start: int
-    out_end: int
-    in_start: int
-    in_end: int
+# A region where a stage's output differs from its input: (out_start, out_end, in_start, in_end) says that
+# out[out_start:out_end] came from in[in_start:in_end] (a deletion has out_start == out_end). Plain tuples:
+# a map is built for each flagged message, and making an object per edit was most of its cost.
+Edit = tuple[int, int, int, int]
 
 
 # The `limit` of a map that covers its whole text.
@@ -219,28 +228,28 @@ class StageMap:
 
     def __init__(self, edits: list[Edit], limit: int = _WHOLE) -> None:
         self._edits = edits
-        self._out_ends = [e.out_end for e in edits]
+        self._out_ends = [e[1] for e in edits]
         self.limit = limit
 
     def start(self, p: int) -> int:
         """Input offset of the character that produced output character `p`."""
         k = bisect_right(self._out_ends, p)
-        if k < len(self._edits) and self._edits[k].out_start <= p:
-            return self._edits[k].in_start
+        if k < len(self._edits) and self._edits[k][0] <= p:
+            return self._edits[k][2]
         if k == 0:
             return p
         e = self._edits[k - 1]
-        return e.in_end + (p - e.out_end)
+        return e[3] + (p - e[1])
 
     def end(self, p: int) -> int:
         """Input offset just after the character that produced output character `p - 1`."""
         k = bisect_left(self._out_ends, p)
-        if k < len(self._edits) and self._edits[k].out_start < p:
-            return self._edits[k].in_end
+        if k < len(self._edits) and self._edits[k][0] < p:
+            return self._edits[k][3]
         if k == 0:
             return p
         e = self._edits[k - 1]
-        return e.in_end + (p - e.out_end)
+        return e[3] + (p - e[1])
 
 
 class _KeptMap:
@@ -274,9 +283,9 @@ def _merge(edits: list[Edit]) -> list[Edit]:
     """Join edits that touch in the input, so each output offset falls in at most one edit."""
     merged: list[Edit] = []
     for e in edits:
-        if merged and merged[-1].in_end == e.in_start:
+        if merged and merged[-1][3] == e[2]:
             last = merged[-1]
-            merged[-1] = Edit(last.out_start, e.out_end, last.in_start, e.in_end)
+            merged[-1] = (last[0], e[1], last[2], e[3])
         else:
             merged.append(e)
     return merged
@@ -313,7 +322,7 @@ def _table_edits(text: str, marks: _MarkTable) -> list[Edit]:
         start, end = m.span()
         # Most runs are one character (a zero-width space, an emoji): a table lookup, no slice.
         width = len(marks.table[ord(text[start])]) if end - start == 1 else len(text[start:end].translate(marks.table))
-        edits.append(Edit(start + shift, start + shift + width, start, end))
+        edits.append((start + shift, start + shift + width, start, end))
         shift += width - (end - start)
     return edits
 
@@ -357,26 +366,23 @@ def _squeeze_edits(text: str, upto: int) -> tuple[list[Edit], int]:
     edit (it would be merged into it), so a hit near the start of a long post reads only that stretch.
     """
     edits: list[Edit] = []
-    shift = 0
-
-    def delete(start: int, end: int, keep: int = 0) -> None:
-        # `keep` output characters (a space between words) stand for the whole of in[start:end].
-        nonlocal shift
-        edits.append(Edit(start - shift, start - shift + keep, start, end))
-        shift += end - start - keep
-
+    shift = 0  # input offset minus output offset so far
     for m in _SQUEEZE.finditer(text):
-        if m.start() - shift > upto and not (edits and edits[-1].in_end == m.start()):
-            # Every later edit starts in the output at or after m.start() - shift.
-            return _merge(edits), m.start() - shift - 1
+        base = m.start()
+        if base - shift > upto and not (edits and edits[-1][3] == base):
+            # Every later edit starts in the output at or after base - shift.
+            return _merge(edits), base - shift - 1
         if m.lastgroup == "run":
-            base = m.start()
-            for a, b, brk in _run_gaps(m.group()):
-                delete(base + a, base + b, 1 if brk else 0)
-        elif m.lastgroup == "inner":
-            delete(m.start(), m.end())
+            # `keep` output characters (a space between words) stand for the whole gap.
+            for a, b, keep in _run_edits(m.group()):
+                out = base + a - shift
+                edits.append((out, out + keep, base + a, base + b))
+                shift += b - a - keep
         else:
-            delete(m.start() + 1, m.end())
+            if m.lastgroup != "inner":
+                base += 1  # a repeated letter keeps its first
+            edits.append((base - shift, base - shift, base, m.end()))
+            shift += m.end() - base
     return _merge(edits), _WHOLE
 
 
