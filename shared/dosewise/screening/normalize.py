@@ -314,11 +314,14 @@ _FOLD_MARKS = _MarkTable(_FOLD)
 _SKELETON_MARKS = _MarkTable(_SKELETON)
 
 
-def _table_edits(text: str, marks: _MarkTable) -> list[Edit]:
-    """Edits made by translating `text` with `marks.table`: one edit per run of changed characters."""
+def _table_edits(text: str, marks: _MarkTable, marked: str | None = None) -> list[Edit]:
+    """Edits made by translating `text` with `marks.table`: one edit per run of changed characters.
+
+    `marked` is `text.translate(marks)` when the caller already has it.
+    """
     edits: list[Edit] = []
     shift = 0  # output offset minus input offset so far
-    for m in _MARKS.finditer(text.translate(marks)):
+    for m in _MARKS.finditer(text.translate(marks) if marked is None else marked):
         start, end = m.span()
         # Most runs are one character (a zero-width space, an emoji): a table lookup, no slice.
         width = len(marks.table[ord(text[start])]) if end - start == 1 else len(text[start:end].translate(marks.table))
@@ -443,7 +446,7 @@ class Views:
     when the caller knows (from a cheap sentinel search) that they equal the skeleton.
     """
 
-    __slots__ = ("_leet", "_maps", "_original", "_texts")
+    __slots__ = ("_leet", "_maps", "_original", "_plain", "_texts")
 
     def __init__(self, original: str) -> None:
         self._original = original
@@ -451,6 +454,7 @@ class Views:
         self._texts: dict[str, str] = {"fold": folded, "skeleton": skeleton(folded)}
         self._leet: str | None = None
         self._maps: dict[str, StageMap | _KeptMap] = {}
+        self._plain: set[str] = set()  # views whose every stage was found to keep offsets
 
     def text(self, view: str) -> str:
         """The text of one view."""
@@ -521,20 +525,29 @@ class Views:
         folded = folded[:n]
         marked = folded.translate(_SKELETON_MARKS)
         marks = marked.count("\x00")
+        if not marks:
+            return _IDENTITY if limit == _WHOLE else StageMap([], limit)  # lookalikes only: one for one
         # A kept-offset map only describes deletions: not when an emoji became a word.
         if marks > _MANY_DELETIONS and skeleton_len == len(folded) - marks:
             return _KeptMap([i for i, c in enumerate(marked) if c != "\x00"], len(folded), limit)
-        return StageMap(_table_edits(folded, _SKELETON_MARKS), limit)
+        return StageMap(_table_edits(folded, _SKELETON_MARKS, marked), limit)
 
     def span(self, view: str, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of a view back to the original text."""
+        if view in self._plain:
+            return start, max(end, start)
         if self._original.isascii() and (view in ("fold", "skeleton") or self._maps.get(view) is _IDENTITY):
             # Plain ASCII: lowercasing keeps offsets, and this view was found equal to the skeleton.
             return start, end
+        plain = True
         for stage in _CHAINS[view]:
             m = self._map(stage, max(start, end))
-            start, end = m.start(start), m.end(end)
+            if m is not _IDENTITY:
+                plain = False
+                start, end = m.start(start), m.end(end)
             end = max(end, start)
+        if plain:
+            self._plain.add(view)
         return start, end
 
 
