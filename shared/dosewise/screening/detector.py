@@ -7,6 +7,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,9 @@ class _Hit:
     rule: Rule
     start: int
     end: int
+
+
+_HIT_ORDER = attrgetter("start", "end")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,20 +160,20 @@ class Detector:
         if not text.isascii() and _LONE_SURROGATE.search(text):
             return self._screen_surrogates(text, explain)
         views = None if text.isascii() else Views(text)
+        key: tuple[int, ...] | None = None  # the set search of the skeleton, when already done
         if not explain and self._allow is None and len(text) <= 2 * self.pack.window:
             # When the folded text is the skeleton (all ASCII chat, most chat with emoji or accents), every
             # view is that text unless a sentinel fires, and one set search decides an unflagged message.
             if views is None:
-                quick = self._screen_quick(text, text.lower())
+                key = tuple(self._ascii_set.Match(text.lower().encode()))
             elif views.text("fold") == views.text("skeleton"):
-                quick = self._screen_quick(text, views.text("fold"))
-            else:
-                quick = None
+                key = tuple(self._ascii_set.Match(views.text("fold").encode()))
+            quick = None if key is None else self._screen_quick(text, key)
             if quick is not None:
                 return quick
         if views is None:
             views = Views(text)
-        matched = self._match(views)
+        matched = self._match(views, key)
         if not any(rule.weight > 0 for rule, _ in matched.values()):
             return self._verdict(text, 0.0, None, [], explain)
         short = len(text) <= 2 * self.pack.window
@@ -190,12 +194,12 @@ class Detector:
             score, category, chosen = self._score(hits, text)
         return self._verdict(text, score, category, chosen, explain)
 
-    def _screen_quick(self, text: str, folded: str) -> Verdict | None:
+    def _screen_quick(self, text: str, key: tuple[int, ...]) -> Verdict | None:
         """The verdict of a short message that is not flagged, or None to take the full path.
 
-        `folded` is the message's folded text, which must equal its skeleton.
+        `key` is what the set over all four views found in the message's folded text, which must equal its
+        skeleton.
         """
-        key = tuple(self._ascii_set.Match(folded.encode()))
         if not self._ascii_window_damp.isdisjoint(key) and _SENTENCE_END.search(text, 0, len(text) - 1):
             return None  # a dampener weighs only on its own sentence: score the sentences
         if key in self._quick:
@@ -224,12 +228,17 @@ class Detector:
         shown = (category or Category.OFFER) if flagged else None
         return Verdict(flagged=flagged, score=score, category=shown, reasons=reasons)
 
-    def _search(self, run: tuple[str, ...], text: str, found: dict[str, tuple[Rule, str]]) -> set[str]:
-        """Search one run of equal views; record rules that fired and return the sentinels that did."""
+    def _search(
+        self, run: tuple[str, ...], text: str, found: dict[str, tuple[Rule, str]], done: Sequence[int] | None = None
+    ) -> set[str]:
+        """Search one run of equal views; record rules that fired and return the sentinels that did.
+
+        `done` is the result of this very search when the caller already has it.
+        """
         group = self._groups[run]
         sentinels: set[str] = set()
         if group is not None:
-            for index in group.matcher.Match(text) or ():
+            for index in (group.matcher.Match(text) or ()) if done is None else done:
                 rule, view = group.entries[index]
                 if rule is None:
                     sentinels.add(view)
@@ -237,17 +246,18 @@ class Detector:
                     found.setdefault(rule.id, (rule, view))
         return sentinels
 
-    def _match(self, views: Views) -> dict[str, tuple[Rule, str]]:
-        """Rules that fired, each with the first view it fired in."""
+    def _match(self, views: Views, key: Sequence[int] | None = None) -> dict[str, tuple[Rule, str]]:
+        """Rules that fired, each with the first view it fired in (`key`: the skeleton's search, if done)."""
         found: dict[str, tuple[Rule, str]] = {}
         folded, skel = views.text("fold"), views.text("skeleton")
         head: tuple[str, ...] = ("skeleton", *_DERIVED)
         if folded != skel:
             self._search(("fold",), folded, found)
+            key = None
         else:
             head = ("fold", *head)
         # First assume the derived views equal the skeleton (true for most chat) and search once.
-        sentinels = self._search(head, skel, found)
+        sentinels = self._search(head, skel, found, key)
         if not sentinels:
             for view in _DERIVED:
                 views.assume_unchanged(view)
@@ -275,16 +285,19 @@ class Detector:
             # RE2 wrapper); its worst case is bounded by the length cap. Long texts stay on RE2.
             regex = self._short_regex(rule, view) if len(text) <= _SHORT_TEXT else None
             finder = regex.finditer(text) if regex is not None else rule.regex_by_view[view].finditer(text)
+            plain = views.keeps_offsets(view)
             for n, m in enumerate(finder):
                 if n >= _MAX_HITS_PER_RULE:
                     break
-                if m.end() > m.start():
-                    start, end = views.span(view, m.start(), m.end())
+                start, end = m.span()
+                if end > start:
+                    if not plain:
+                        start, end = views.span(view, start, end)
                     if end > start:
                         hits.append(_Hit(rule, start, end))
         if self._allow is not None:
             hits = self._drop_allowlisted(views, hits)
-        hits.sort(key=lambda h: (h.start, h.end))
+        hits.sort(key=_HIT_ORDER)
         return hits
 
     def _short_regex(self, rule: Rule, view: str) -> re.Pattern[str] | None:

@@ -532,6 +532,12 @@ class Views:
             return _KeptMap([i for i, c in enumerate(marked) if c != "\x00"], len(folded), limit)
         return StageMap(_table_edits(folded, _SKELETON_MARKS, marked), limit)
 
+    def keeps_offsets(self, view: str) -> bool:
+        """Whether offsets in `view` are already offsets in the original text (so far as is known yet)."""
+        return view in self._plain or (
+            self._original.isascii() and (view in ("fold", "skeleton") or self._maps.get(view) is _IDENTITY)
+        )
+
     def span(self, view: str, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of a view back to the original text."""
         if view in self._plain:
