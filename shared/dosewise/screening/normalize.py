@@ -26,6 +26,8 @@ import sys
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from itertools import accumulate, chain
+from operator import add, sub
 
 import re2
 
@@ -117,8 +119,14 @@ _TWO_LETTERS = re.compile(r"[a-z][^a-z]*[a-z]")
 _DECIMAL = re.compile(r"[0-9][.,][0-9]")
 
 
-def _run_gaps(run: str) -> list[tuple[int, int, bool]]:
-    """The gaps of a run of single characters, each as (start, end, word break?) relative to the run.
+# The gaps of a run as three lists: starts, ends (relative to the run) and characters kept (1: a word
+# break, read as one space; 0: a gap inside a word, dropped).
+_Gaps = tuple[list[int], list[int], list[int]]
+_NO_GAPS: _Gaps = ([], [], [])
+
+
+def _run_gaps(run: str) -> _Gaps:
+    """The gaps of a run of single characters and which of them are word breaks.
 
     The narrowest gap is the one between letters of a word; a wider gap, or one holding a line break or a
     different separator (" / " among "."), separates words: "n e e d  a  p l u g" is "need a plug" and
@@ -126,23 +134,31 @@ def _run_gaps(run: str) -> list[tuple[int, int, bool]]:
     and so is a decimal point or comma between two digits ("0.1").
     """
     if not _TWO_LETTERS.search(run):
-        return []
-    found = _RUN_GAPS.finditer(run)
+        return _NO_GAPS
     if _DECIMAL.search(run):
-        gaps = [
+        found = [
             (m.start(), m.end(), m.group())
-            for m in found
+            for m in _RUN_GAPS.finditer(run)
             if not (m.group() in ".," and run[m.start() - 1].isdigit() and run[m.end()].isdigit())
         ]
+        gaps = [g for _, _, g in found]
+        starts, ends = [a for a, _, _ in found], [b for _, b, _ in found]
     else:
-        gaps = [(m.start(), m.end(), m.group()) for m in found]
-    inside = [g for _, _, g in gaps if "\n" not in g]
+        # Without decimals a run is one character, a gap, one character...: offsets follow from the lengths
+        # (gap i ends at 1 + i + the length of gaps 0..i), with no match object per gap.
+        gaps = _RUN_GAPS.findall(run)
+        lengths = list(map(len, gaps))
+        ends = list(map(add, range(1, len(gaps) + 1), accumulate(lengths)))
+        starts = list(map(sub, ends, lengths))
+    counts = Counter(gaps)  # in order of first occurrence
+    inside = [g for g in counts if "\n" not in g]
     if not inside:
-        return [(a, b, True) for a, b, _ in gaps]
-    # The gap between letters: the shortest, and of those the most frequent ("a.b c.d.e" -> ".").
-    shortest = min(len(g) for g in inside)
-    narrow = Counter(g for g in inside if len(g) == shortest).most_common(1)[0][0]
-    return [(a, b, g != narrow or "\n" in g) for a, b, g in gaps]
+        return starts, ends, [1] * len(gaps)
+    # The gap between letters: the shortest, and of those the most frequent, the first seen on a tie
+    # ("a.b c.d.e" -> ".").
+    shortest = min(map(len, inside))
+    narrow = max([g for g in inside if len(g) == shortest], key=counts.__getitem__)
+    return starts, ends, [0 if g == narrow else 1 for g in gaps]
 
 
 # Squeezed forms of short runs already seen: hostile posts repeat the same run thousands of times, and
@@ -163,18 +179,27 @@ def _squeeze_run(run: str) -> str:
     return found
 
 
-# Gaps (start, end, characters kept) of short runs already seen, for the squeezed view's map.
-_GAPS_CACHE: dict[str, tuple[tuple[int, int, int], ...]] = {}
+# Gaps of short runs already seen, for the squeezed view's map; and of the last long run, which is read
+# twice (for the text, then for the map) when a hostile post is one run of spaced letters. Never mutated.
+_GAPS_CACHE: dict[str, _Gaps] = {}
+_LONG_RUN: list[tuple[str, _Gaps]] = []
 
 
-def _run_edits(run: str) -> tuple[tuple[int, int, int], ...]:
+def _cached_gaps(run: str) -> _Gaps:
     found = _GAPS_CACHE.get(run)
-    if found is None:
-        found = tuple((a, b, 1 if brk else 0) for a, b, brk in _run_gaps(run))
-        if len(run) <= _CACHED_RUN_LEN:
-            if len(_GAPS_CACHE) >= _RUN_CACHE_LIMIT:
-                _GAPS_CACHE.clear()
-            _GAPS_CACHE[run] = found
+    if found is not None:
+        return found
+    if len(run) > _CACHED_RUN_LEN:
+        last = _LONG_RUN[0] if _LONG_RUN else None
+        if last is not None and last[0] == run:
+            return last[1]
+        found = _run_gaps(run)
+        _LONG_RUN[:] = [(run, found)]
+        return found
+    found = _run_gaps(run)
+    if len(_GAPS_CACHE) >= _RUN_CACHE_LIMIT:
+        _GAPS_CACHE.clear()
+    _GAPS_CACHE[run] = found
     return found
 
 
@@ -185,15 +210,12 @@ def _squeeze_run_uncached(run: str) -> str:
         kinds = set(_RUN_GAPS.findall(run))
         if len(kinds) == 1:
             return _RUN_GAPS.sub("", run)  # one kind of gap ("s.h.r.o.o.m.s", "d m"): one word
-    out: list[str] = []
-    last = 0
-    for a, b, brk in _run_gaps(run):
-        out.append(run[last:a])
-        if brk:
-            out.append(" ")
-        last = b
-    out.append(run[last:])
-    return "".join(out)
+    starts, ends, keeps = _cached_gaps(run)
+    if not starts:
+        return run
+    pieces = [run[b:a] for b, a in zip([0, *ends], starts, strict=False)]
+    spaces = [" " if keep else "" for keep in keeps]
+    return "".join(chain.from_iterable(zip(pieces, spaces, strict=True))) + run[ends[-1] :]
 
 
 # A token holding at least one leet character; it is only rewritten when it also holds a letter
@@ -279,18 +301,6 @@ class _KeptMap:
 _MANY_DELETIONS = 256
 
 
-def _merge(edits: list[Edit]) -> list[Edit]:
-    """Join edits that touch in the input, so each output offset falls in at most one edit."""
-    merged: list[Edit] = []
-    for e in edits:
-        if merged and merged[-1][3] == e[2]:
-            last = merged[-1]
-            merged[-1] = (last[0], e[1], last[2], e[3])
-        else:
-            merged.append(e)
-    return merged
-
-
 class _MarkTable(dict[int, str]):
     """Code point -> itself when its translation in `table` is one character, else a NUL mark.
 
@@ -374,19 +384,27 @@ def _squeeze_edits(text: str, upto: int) -> tuple[list[Edit], int]:
         base = m.start()
         if base - shift > upto and not (edits and edits[-1][3] == base):
             # Every later edit starts in the output at or after base - shift.
-            return _merge(edits), base - shift - 1
+            return edits, base - shift - 1
         if m.lastgroup == "run":
-            # `keep` output characters (a space between words) stand for the whole gap.
-            for a, b, keep in _run_edits(m.group()):
+            # `keep` output characters (a space between words) stand for the whole gap. A gap never touches
+            # an edit before it (a run starts and ends with a kept character), so nothing is joined.
+            starts, ends, keeps = _cached_gaps(m.group())
+            for a, b, keep in zip(starts, ends, keeps, strict=True):
                 out = base + a - shift
                 edits.append((out, out + keep, base + a, base + b))
                 shift += b - a - keep
         else:
             if m.lastgroup != "inner":
                 base += 1  # a repeated letter keeps its first
-            edits.append((base - shift, base - shift, base, m.end()))
-            shift += m.end() - base
-    return _merge(edits), _WHOLE
+            end = m.end()
+            if edits and edits[-1][3] == base:
+                # Touches the edit before ("aaa*b"): one edit, so each output offset falls in at most one.
+                last = edits[-1]
+                edits[-1] = (last[0], base - shift, last[2], end)
+            else:
+                edits.append((base - shift, base - shift, base, end))
+            shift += end - base
+    return edits, _WHOLE
 
 
 def _prefix(text: str, out_len: int, table: dict[int, str], marks: _MarkTable, upto: int) -> tuple[int, int]:
