@@ -114,7 +114,6 @@ SQUEEZE_SENTINEL = (
 )
 _SQUEEZE_SENTINEL = re2.compile(SQUEEZE_SENTINEL)
 _RUN_GAPS = re.compile(r"[ .,\-_*·•/|+~\n]+")
-_LETTERS = re.compile(r"[a-z]")
 _TWO_LETTERS = re.compile(r"[a-z][^a-z]*[a-z]")
 _DECIMAL = re.compile(r"[0-9][.,][0-9]")
 
@@ -218,12 +217,7 @@ def _squeeze_run_uncached(run: str) -> str:
     return "".join(chain.from_iterable(zip(pieces, spaces, strict=True))) + run[ends[-1] :]
 
 
-# A token holding at least one leet character; it is only rewritten when it also holds a letter
-# and is not a number with a unit ("450ms", "100mg", "3am").
-# The look-behind anchors each try at a token start, which keeps the scan linear.
-_LEET_TOKEN = re.compile(r"(?<![a-z0-9@$!|])[a-z0-9@$!|]*[0-9@$!|][a-z0-9@$!|]*")
-_QUANTITY = re.compile(r"\d+(?:[.,]\d+)?[a-z]{0,4}")
-_HAS_LETTER = _LETTERS
+# Leet characters (inside a token of letters, digits and these; see `deleet`) read as letters.
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t",
                        "8": "b", "9": "g", "@": "a", "$": "s", "!": "i", "|": "l"})  # fmt: skip
 
@@ -424,37 +418,32 @@ def _prefix(text: str, out_len: int, table: dict[int, str], marks: _MarkTable, u
     return len(text), _WHOLE
 
 
-# De-leeted forms of tokens already seen (a hostile post repeats a few thousand times); bounded.
-_TOKEN_CACHE: dict[str, str] = {}
-_TOKEN_CACHE_LIMIT = 4096
-_CACHED_TOKEN_LEN = 64
-
-
-def _leet_sub(m: re.Match[str]) -> str:
-    token = m.group()
-    found = _TOKEN_CACHE.get(token)
-    if found is None:
-        found = _deleet_token(token)
-        if len(token) <= _CACHED_TOKEN_LEN:
-            if len(_TOKEN_CACHE) >= _TOKEN_CACHE_LIMIT:
-                _TOKEN_CACHE.clear()
-            _TOKEN_CACHE[token] = found
-    return found
-
-
-def _deleet_token(token: str) -> str:
-    if not _HAS_LETTER.search(token) or _QUANTITY.fullmatch(token):
-        return token
-    # A leading "@" is a handle and a trailing "!" is punctuation, not letters.
-    head = "@" if token[0] == "@" else ""
-    tail = "!" if token[-1] == "!" and len(token) > 1 else ""
-    body = token[len(head) : len(token) - len(tail)]
-    return head + body.translate(_LEET) + tail
+# What a leet reading of the whole text must give back, each starting at a token start or ending at a token
+# end: a token without letters ("$50", "@@") or a number with a unit ("450ms", "3am") is left as it is,
+# and so are a token's leading "@" (a handle) and trailing "!" (punctuation). Everything else in a token
+# is read as letters, and outside tokens there is nothing to read.
+_LEET_KEEP = re.compile(
+    r"(?<![a-z0-9@$!|])(?:[0-9@$!|]+|[0-9]+[a-z]{0,4})(?![a-z0-9@$!|])"
+    r"|(?<![a-z0-9@$!|])@"
+    r"|(?<=[a-z0-9@$!|])!(?![a-z0-9@$!|])"
+)
 
 
 def deleet(text: str) -> str:
     """Read leetspeak inside words as letters ("5hr00m5" -> "shrooms"); same length as input."""
-    return _LEET_TOKEN.sub(_leet_sub, text)
+    # One translation of the whole text, then the few kept stretches copied back: no Python call per token.
+    read = text.translate(_LEET)
+    if read == text:
+        return text
+    pieces: list[str] = []
+    last = 0
+    for m in _LEET_KEEP.finditer(text):
+        start, end = m.span()
+        pieces.append(read[last:start])
+        pieces.append(m.group())
+        last = end
+    pieces.append(read[last:])
+    return "".join(pieces)
 
 
 class Views:
