@@ -14,6 +14,7 @@ from dosewise.screening.normalize import Views
 SEED = 20240611
 STREAM = 60_000
 HOSTILE_LEN = 40_000
+PASSES = 3
 
 ORDINARY = [
     "day {n} of microdosing, mood is {mood} and sleep was {sleep}",
@@ -109,12 +110,17 @@ def hostile_messages() -> dict[str, str]:
 
 
 def _rate(fn: object, stream: list[str]) -> float:
+    """Messages per second over the best of `PASSES` passes (as `timeit` does: on a shared machine the
+    slower passes measure the other processes, not the screener)."""
     assert callable(fn)
     fn(stream[0])
-    start = time.perf_counter()
-    for text in stream:
-        fn(text)
-    return len(stream) / (time.perf_counter() - start)
+    best = float("inf")
+    for _ in range(PASSES):
+        start = time.perf_counter()
+        for text in stream:
+            fn(text)
+        best = min(best, time.perf_counter() - start)
+    return len(stream) / best
 
 
 def naive_screener(detector: Detector) -> object:
@@ -139,7 +145,7 @@ def main() -> None:
     naive = _rate(naive_screener(detector), stream[:10_000])
     flagged = sum(detector.screen(t).flagged for t in stream)
     print(f"detector   {fast:>10,.0f} msg/s  ({len(stream):,} messages, {flagged / len(stream):.1%} flagged)")
-    print(f"naive re   {naive:>10,.0f} msg/s  (one Python re per rule and view)")
+    print(f"naive re   {naive:>10,.0f} msg/s  (one Python re per rule and view; both best of {PASSES} passes)")
     print(f"ratio      {fast / naive:>10.1f}x    budget >= 100,000 msg/s and >= 4x")
     worst = 0.0
     for name, text in hostile_messages().items():
