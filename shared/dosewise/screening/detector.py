@@ -80,6 +80,8 @@ _SENTINELS = {
     + "|[0-9][a-z]{1,4}!",
 }
 _DERIVED = ("squeezed", "deleet")
+# A cached quick verdict may be None ("take the full path"): this marks a key not seen yet.
+_UNKNOWN = Verdict(flagged=False, score=-1.0)
 
 
 def _view_runs() -> list[tuple[str, ...]]:
@@ -107,6 +109,7 @@ class Detector:
             i for i, (rule, _) in enumerate(ascii_group.entries) if rule and rule.weight < 0 and rule.scope == "window"
         )
         self._quick: dict[tuple[int, ...], Verdict | None] = {}
+        self._short = 2 * pack.window  # a message this long is one window
         self._scores: dict[tuple[tuple[str, ...], bool], tuple[float, Category | None]] = {}
         phrases = [p.strip() for p in allowlist if p.strip()]
         self._allow = (
@@ -157,11 +160,13 @@ class Detector:
         """
         if not text:
             return Verdict(flagged=False, score=0.0)
-        if not text.isascii() and _LONE_SURROGATE.search(text):
-            return self._screen_surrogates(text, explain)
-        views = None if text.isascii() else Views(text)
+        views = None
+        if not text.isascii():
+            if _LONE_SURROGATE.search(text):
+                return self._screen_surrogates(text, explain)
+            views = Views(text)
         key: tuple[int, ...] | None = None  # the set search of the skeleton, when already done
-        if not explain and self._allow is None and len(text) <= 2 * self.pack.window:
+        if not explain and self._allow is None and len(text) <= self._short:
             # When the folded text is the skeleton (all ASCII chat, most chat with emoji or accents), every
             # view is that text unless a sentinel fires, and one set search decides an unflagged message.
             if views is None:
@@ -202,9 +207,10 @@ class Detector:
         """
         if not self._ascii_window_damp.isdisjoint(key) and _SENTENCE_END.search(text, 0, len(text) - 1):
             return None  # a dampener weighs only on its own sentence: score the sentences
-        if key in self._quick:
-            return self._quick[key]
-        verdict: Verdict | None = None
+        verdict = self._quick.get(key, _UNKNOWN)
+        if verdict is not _UNKNOWN:
+            return verdict
+        verdict = None
         if self._ascii_sentinels.isdisjoint(key):
             rules = [r for r in (self._ascii_rules[i] for i in key) if r is not None]
             score = self._evaluate(rules, with_category=False)[0] if any(r.weight > 0 for r in rules) else 0.0
