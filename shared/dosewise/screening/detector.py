@@ -63,9 +63,7 @@ class _SetGroup:
 
 _LEET_TEXT = "leet_text"
 # Sentinels searched with the skeleton: a squeeze or a leet reading can only change a text that
-# matches them (a spaced single letter next to another single letter or digit, symbols inside words,
-# a letter repeated 3+ times; a letter
-# next to a digit or leet symbol).
+# matches them. When one fires, the derived views are searched with their own patterns.
 _SENTINELS = {
     "squeezed": SQUEEZE_SENTINEL,
     # A token changes only if it holds a letter and a leet character and is not a number with a unit
@@ -181,7 +179,7 @@ class Detector:
         matched = self._match(views, key)
         if not any(rule.weight > 0 for rule, _ in matched.values()):
             return self._verdict(text, 0.0, None, [], explain)
-        short = len(text) <= 2 * self.pack.window
+        short = len(text) <= self._short
         known: tuple[float, Category | None] | None = None
         split = any(r.weight < 0 and r.scope == "window" for r, _ in matched.values()) and bool(
             _SENTENCE_END.search(text, 0, len(text) - 1)
