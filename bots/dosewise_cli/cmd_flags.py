@@ -20,7 +20,7 @@ from dosewise.server_detectors import ServerDetectors
 from dosewise.settings import Settings
 from dosewise.store import Store
 from dosewise.store_rows import to_db_time
-from dosewise_cli.options import add_config_option, add_db_option, settings_from
+from dosewise_cli.options import settings_from, store_subcommand
 
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 EXPORT_FIELDS = (
@@ -56,11 +56,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = flags.add_subparsers(dest="flags_command", metavar="ACTION", required=True)
 
     def action(name: str, help_text: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-        parser = actions.add_parser(name, help=help_text)
-        add_config_option(parser)
-        add_db_option(parser)
-        parser.set_defaults(func=func)
-        return parser
+        return store_subcommand(actions, name, help_text, func)
 
     statuses = [s.value for s in FlagStatus]
     ls = action("list", "list flags, newest first", list_command)

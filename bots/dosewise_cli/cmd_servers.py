@@ -16,7 +16,7 @@ from dosewise.moderation import POLICY_REFRESH_INTERVAL, ModerationService
 from dosewise.server_detectors import ServerDetectors
 from dosewise.settings import RUNTIME_KEYS, Policy, Settings
 from dosewise.store import Store
-from dosewise_cli.options import add_config_option, add_db_option, settings_from
+from dosewise_cli.options import settings_from, store_subcommand
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,11 +25,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = servers.add_subparsers(dest="servers_command", metavar="ACTION", required=True)
 
     def action(name: str, help_text: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-        parser = actions.add_parser(name, help=help_text)
-        add_config_option(parser)
-        add_db_option(parser)
-        parser.set_defaults(func=func)
-        return parser
+        return store_subcommand(actions, name, help_text, func)
 
     action("list", "servers with settings changed at run time", list_command)
     show = action("show", "the policy in force for a server, and where each value comes from", show_command)
