@@ -47,3 +47,7 @@ def main() -> None:
         f"answer: {len(samples)} calls over {len(QUERIES)} query kinds: p50 {p50:.4f} ms, p99 {p99:.4f} ms, "
         f"max {samples[-1]:.4f} ms (budget {BUDGET_MS} ms: p99 {verdict})"
     )
+
+
+if __name__ == "__main__":
+    main()

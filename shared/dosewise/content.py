@@ -1,150 +1,56 @@
-"""The `/microdosing` content: load and validate `responses/`, look topics up, route questions, answer.
+"""The `/microdosing` content: look topics up, route questions, answer.
 
-Everything expensive (YAML parsing, validation, the routing index, every topic's finished `Reply`)
-happens once in `Content.load`; `answer()` afterwards only normalises the text and does dict look-ups,
-so it stays well inside the 0.2 ms budget. Imports stdlib and yaml only: never an adapter.
+Everything expensive (YAML parsing and validation in `content_loader`, the routing index, every topic's
+finished `Reply`) happens once in `Content.load`; `answer()` afterwards only normalises the text and does
+dict look-ups, so it stays well inside the 0.2 ms budget. Imports stdlib and the core only: never an adapter.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date
 from difflib import SequenceMatcher
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-import dosewise
+from dosewise.content_loader import (
+    INDEX_FILE,
+    MIN_SOURCES,
+    SUMMARY_MAX_CHARS,
+    TOPIC_DIR,
+    default_content_dir,
+    read_tree,
+)
+from dosewise.content_model import ContentIndex, CrisisLine, Point, Source, Topic
 from dosewise.errors import ContentError
-from dosewise.models import Reply, ReplyKind, Section, SourceLink, TopicChoice
+from dosewise.models import Reply, ReplyKind, Section, TopicChoice
+from dosewise.question_intent import is_sourcing, legal_about_place, normalize, word_set
 
-TOPIC_DIR = "microdosing"
-INDEX_FILE = "_index.yaml"
-SUMMARY_MAX_CHARS = 300  # a summary must be shorter than this: it is the first thing a member reads
-MIN_SOURCES = 2
+# Names that lived here before the content code was split up; adapters, the CLI and tests import them.
+__all__ = [
+    "AUTOCOMPLETE_MAX",
+    "INDEX_FILE",
+    "MIN_SOURCES",
+    "REFUSAL_POINTERS",
+    "SUMMARY_MAX_CHARS",
+    "TOPIC_DIR",
+    "Content",
+    "ContentError",
+    "CrisisLine",
+    "Point",
+    "Source",
+    "Topic",
+    "default_content_dir",
+    "normalize",
+]
+
 AUTOCOMPLETE_MAX = 25  # Discord refuses more than 25 choices
 
 # Topics a refusal points to, when the tree has them.
 REFUSAL_POINTERS = ("harm-reduction", "legal-status")
 
-_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
-
-_TOPIC_KEYS_REQUIRED = (
-    "slug",
-    "title",
-    "aliases",
-    "summary",
-    "claims",
-    "evidence",
-    "risks",
-    "bottom_line",
-    "reviewed",
-    "sources",
-)
-_TOPIC_KEYS_OPTIONAL = ("keywords", "context", "mental_health")
-_SOURCE_KEYS_REQUIRED = ("id", "authors", "year", "title", "journal", "design", "n")
-_SOURCE_KEYS_OPTIONAL = ("doi", "url", "note")
-_INDEX_KEYS = ("order", "disclaimer", "sourcing_refusal", "crisis_lines")
-_CRISIS_KEYS = ("region", "name", "contact")
-
 
 # --------------------------------------------------------------------------------------------------
-# Data
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """One citation of a topic, as written in its YAML file."""
-
-    id: str
-    authors: str
-    year: int | str
-    title: str
-    journal: str
-    design: str
-    n: int | str
-    doi: str = ""
-    url: str = ""
-    note: str = ""
-
-    @property
-    def link(self) -> str:
-        """The resolvable link: the DOI resolver when there is a DOI, else the verified URL."""
-        return f"https://doi.org/{self.doi}" if self.doi else self.url
-
-    @property
-    def label(self) -> str:
-        """A one-line human citation: short authors, year, title, journal, design and sample size."""
-        n = f"{self.n:,}" if isinstance(self.n, int) else self.n
-        journal = "Journal not verified" if self.journal == "not verified" else self.journal
-        design = self.design[:1].upper() + self.design[1:]
-        label = f"{_short_authors(self.authors)} ({self.year}). {self.title}. {journal}. {design}; n = {n}."
-        if self.note:
-            label += f" Note: {self.note}."
-        return label
-
-    def to_link(self) -> SourceLink:
-        """Return the platform-neutral citation."""
-        return SourceLink(label=self.label, url=self.link)
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    """One bullet of evidence, context or risk, with the ids of the sources it rests on."""
-
-    text: str
-    sources: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class CrisisLine:
-    """A verified crisis or emergency line."""
-
-    region: str
-    name: str
-    contact: str
-
-
-@dataclass(frozen=True, slots=True)
-class Topic:
-    """One `/microdosing` topic, validated."""
-
-    slug: str
-    title: str
-    aliases: tuple[str, ...]
-    keywords: tuple[str, ...]
-    summary: str
-    claims: tuple[str, ...]
-    evidence: tuple[Point, ...]
-    context: tuple[Point, ...]
-    risks: tuple[Point, ...]
-    bottom_line: str
-    reviewed: date
-    sources: tuple[Source, ...]
-    mental_health: bool = False
-
-    @property
-    def choice(self) -> TopicChoice:
-        """The topic as offered in lists and autocomplete."""
-        return TopicChoice(slug=self.slug, title=self.title)
-
-
-# --------------------------------------------------------------------------------------------------
-# Text helpers
-
-
-def normalize(text: str) -> str:
-    """Fold text for matching: accents stripped, casefolded, apostrophes dropped, other punctuation spaced."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    # "what's" and "i'm" become one token each, like members usually type them without apostrophes.
-    stripped = stripped.replace("'", "").replace("\u2019", "").replace("`", "")
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", stripped).split())
+# Routing text helpers
 
 
 def _stem(token: str) -> str:
@@ -161,26 +67,9 @@ def _deletes(token: str) -> set[str]:
     return {token, *(token[:i] + token[i + 1 :] for i in range(len(token)))}
 
 
-def _short_authors(authors: str) -> str:
-    """'Szigeti B, Kartner L, ...' -> 'Szigeti et al.'; organisations are kept whole."""
-    parts = [p.strip() for p in authors.split(",") if p.strip()]
-    if len(parts) <= 1:
-        return authors.strip()
-    first = parts[0].split(" ")[0] if re.search(r"\s[A-Z-]{1,4}$", parts[0]) else parts[0]
-    if len(parts) == 2 and not parts[1].startswith("et al"):
-        second = parts[1].split(" ")[0]
-        return f"{first} & {second}"
-    return f"{first} et al."
-
-
-def _words(text: str) -> frozenset[str]:
-    """A word set written as whitespace-separated text, which is easier to read and extend."""
-    return frozenset(text.split())
-
-
 # Words that carry no topic signal: asking words and the substances themselves (they appear in almost
 # every question, so letting them vote would only add noise).
-_STOPWORDS = _words(
+_STOPWORDS = word_set(
     """
     a an the is are was were be been am it its i im ive id me my mine you your youre we us our they them
     their he she his her to of and or in on at for with from by about into over than then so if as that
@@ -204,495 +93,6 @@ _LIST_WORDS = frozenset({"help", "topics", "topic", "list", "menu", "index", "st
 
 
 # --------------------------------------------------------------------------------------------------
-# Sourcing-request detection (refusals)
-
-# Substance words in English and a few other languages, after `normalize` (accents stripped).
-_SUBSTANCES = _words(
-    """
-    shroom shrooms mushroom mushrooms psilocybin psilocybine psilocibina psilocybe cubensis truffle truffles
-    lsd acid tabs tab blotter blotters microdoses caps capsules gummies chocolates spores
-    hongos hongo setas cogumelos champignons truffes pilze truffel trueffel truffels paddos paddo funghi
-    tartufi acido dmt mescaline ayahuasca peyote mdma molly ecstasy ketamine psychedelics psychedelic
-    1plsd 1p ald52 psilocin
-    """
-)
-# A bare "it"/"some" after a buying verb counts when nothing else follows (or only a place word).
-_PRONOUNS = frozenset({"it", "them", "some", "any", "one", "these", "those", "algo", "eso", "esos"})
-_PLACE_WORDS = frozenset(
-    {"online", "near", "nearby", "here", "in", "from", "locally", "legally", "around", "now", "today", "cheap"}
-)
-_FILLERS = _words(
-    """
-    a an the some any good real legit quality cheap me us my of dried fresh magic micro microdose microdosing
-    de des du la las los el un una unos unas algunos ein eine einige het een del dei di il le les o os as um
-    uma umas uns pure clean few little bit your ur yer their our his her legal illegal lawful
-    """
-)
-_STRONG_VERBS = _words(
-    """
-    buy buying purchase purchasing order ordering cop copping score scoring source sourcing sell sells
-    selling ship shipping comprar compro compra compramos conseguir consigo consegue consiguen pedir
-    encargar acheter achete commander kaufen kaufe bestellen bestelle kopen koop comprare ordinare
-    vender vende venden vendem verkauft vend vendre vendent verkopen verkoopt
-    """
-)
-_WEAK_VERBS = _words(
-    """
-    get find obtain grab have has got pick tiene tienen tienes tem encontrar encuentro achar trouver
-    trouve finden bekommen krijgen vinden trovare trovo hat
-    """
-)
-_REQUESTERS = _words(
-    """
-    where how who anyone anybody someone somebody any1 donde como quien alguien onde quem alguem ou wo
-    wer jemand waar hoe iemand wie dove chi qualcuno want need looking
-    """
-)
-_LEGAL_WORDS = frozenset({"legal", "legally", "illegal", "law", "laws", "decriminalized", "decriminalised"})
-# "legally"/"legal" as a qualifier ("get truffles legally in ..."); "illegal" and "law" are left out on purpose:
-# "where can i get illegal shrooms in the uk" is still a request.
-_LEGAL_QUALIFIERS = frozenset({"legal", "legally", "lawful", "lawfully"})
-# Places whose law a member may ask about, after `normalize`: generic words, countries and regions, US states,
-# Canadian provinces and Australian states. Cities are left out: "legally in my city" asks for a shop.
-_JURISDICTIONS = _words(
-    """
-    country countries state states province provinces jurisdiction jurisdictions territory nation
-    eu europe usa america uk britain england scotland wales ireland canada australia mexico jamaica
-    netherlands holland nl germany france spain portugal italy belgium luxembourg switzerland austria
-    denmark sweden norway finland iceland poland czechia slovakia hungary romania bulgaria greece croatia
-    slovenia serbia estonia latvia lithuania ukraine russia turkey israel india china japan korea thailand
-    vietnam indonesia malaysia singapore philippines nepal brazil argentina chile colombia peru ecuador
-    bolivia uruguay paraguay venezuela guatemala honduras nicaragua panama bahamas nz nigeria kenya ghana
-    morocco egypt
-    alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho
-    illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota
-    mississippi missouri montana nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah
-    vermont virginia washington wisconsin wyoming dc
-    alberta ontario quebec manitoba saskatchewan newfoundland yukon nunavut queensland victoria tasmania
-    """
-) | {
-    "new zealand",
-    "united states",
-    "united kingdom",
-    "northern ireland",
-    "south africa",
-    "costa rica",
-    "puerto rico",
-    "czech republic",
-    "dominican republic",
-    "el salvador",
-    "sri lanka",
-    "hong kong",
-    "south korea",
-    "new york",
-    "new mexico",
-    "new jersey",
-    "new hampshire",
-    "north carolina",
-    "south carolina",
-    "north dakota",
-    "south dakota",
-    "west virginia",
-    "rhode island",
-    "british columbia",
-    "nova scotia",
-    "new brunswick",
-    "new south wales",
-    "northern territory",
-    "south australia",
-    "western australia",
-}
-_IN_JURISDICTION_RE = re.compile(
-    r"\b(?:in|within|across|throughout|under)\s+(?:the\s+|my\s+|our\s+|your\s+|this\s+)?(?:"
-    + "|".join(re.escape(name) for name in sorted(_JURISDICTIONS, key=len, reverse=True))
-    + r")\b"
-)
-_SLANG_RE = re.compile(
-    r"\b(?:have|has|got|know|need|any|a|trusted|reliable|legit|good|recommend|recommended|looking for|find|"
-    r"dm|hmu)\s+(?:a\s+|an\s+|good\s+|legit\s+|reliable\s+|trusted\s+)?"
-    r"(?:plug|connect|dealer|vendor|supplier|hookup|camello)s?\b"
-    r"|\bhook (?:me|us) up\b|\bfor sale\b|\bdark ?web\b|\bdarknet\b|\bonion (?:link|site)s?\b"
-)
-# People warning about or reporting sellers are not asking for one.
-_REPORTING_RE = re.compile(r"\b(report\w*|scam\w*|warn\w*|beware|avoid\w*|banned)\b")
-
-
-def _legal_about_place(tokens: list[str], norm: str) -> bool:
-    """True when "legal"/"legally" comes with a place: "... truffles legally in the netherlands"."""
-    return any(t in _LEGAL_QUALIFIERS for t in tokens) and _IN_JURISDICTION_RE.search(norm) is not None
-
-
-def _is_sourcing(tokens: list[str], norm: str) -> bool:
-    """True when the (normalised) text asks where or how to get a substance."""
-    if _SLANG_RE.search(norm) and not _REPORTING_RE.search(norm):
-        return True
-    has_requester = any(t in _REQUESTERS for t in tokens)
-    # "is it legal to buy X" is a legal question, not a request; "where can i legally buy X" still is.
-    if not has_requester and any(t in _LEGAL_WORDS for t in tokens):
-        return False
-    # "where can i get truffles legally in the netherlands" asks what the law there allows: the legal-status
-    # topic answers that without helping anyone source anything.
-    if _legal_about_place(tokens, norm):
-        return False
-    for i, tok in enumerate(tokens):
-        strong = tok in _STRONG_VERBS
-        if not strong and not (tok in _WEAK_VERBS and has_requester):
-            continue
-        # "anyone selling?", "where can i buy": the object is implied by the channel's topic.
-        if strong and has_requester and i == len(tokens) - 1:
-            return True
-        if _object_is_substance(tokens, i + 1):
-            return True
-        # Verb-final languages put the object first: "wo kann ich pilze kaufen".
-        if strong and any(t in _SUBSTANCES for t in tokens[max(0, i - 3) : i]):
-            return True
-    return False
-
-
-def _object_is_substance(tokens: list[str], start: int) -> bool:
-    """Scan the words after a buying verb: a substance (or a bare "it"/"some") makes it a request."""
-    for j in range(start, min(start + 5, len(tokens))):
-        tok = tokens[j]
-        if tok in _SUBSTANCES:
-            return True
-        if tok in _PRONOUNS:
-            rest = tokens[j + 1 : j + 2]
-            if not rest or rest[0] in _PLACE_WORDS or rest[0] in _SUBSTANCES:
-                return True
-            if tok in ("some", "any"):
-                continue  # "some dried shrooms": keep looking for the noun
-            return False
-        if tok in _FILLERS or tok in ("up",):
-            continue
-        return False  # any other noun ("a scale", "help", "research") ends the object
-    return False
-
-
-# --------------------------------------------------------------------------------------------------
-# Validation
-
-
-class _Problems:
-    """Collects `FILE: key: what is wrong` lines so one run reports every problem at once."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def add(self, file: str, key: str, message: str) -> None:
-        """Record one problem."""
-        self.lines.append(f"{file}: {key}: {message}")
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that rejects duplicate keys (PyYAML silently keeps the last one)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return dict(loader.construct_mapping(node))
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _read_yaml(path: Path, label: str, problems: _Problems) -> Any:
-    """Parse one file; syntax errors are reported with their line number."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.add(label, "file", f"cannot be read ({exc})")
-        return None
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "yaml"
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        problems.add(label, where, f"invalid YAML syntax: {reason}")
-        return None
-
-
-class _TopicReader:
-    """Validates one topic file's mapping and builds its `Topic` (or records why not)."""
-
-    def __init__(self, data: Mapping[str, Any], label: str, stem: str, problems: _Problems) -> None:
-        self.data = data
-        self.label = label
-        self.stem = stem
-        self.problems = problems
-
-    def bad(self, key: str, message: str) -> None:
-        """Record a problem with `key`."""
-        self.problems.add(self.label, key, message)
-
-    def text(self, key: str, *, max_chars: int | None = None) -> str:
-        """A required non-empty string."""
-        value = self.data.get(key)
-        if value is None:
-            self.bad(key, "missing")
-            return ""
-        if not isinstance(value, str) or not value.strip():
-            self.bad(key, "must be non-empty text")
-            return ""
-        value = " ".join(value.split())
-        if max_chars is not None and len(value) >= max_chars:
-            self.bad(key, f"too long: {len(value)} characters (must be under {max_chars})")
-        return value
-
-    def strings(self, key: str, *, required: bool = True, lower: bool = False) -> tuple[str, ...]:
-        """A list of non-empty strings."""
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                self.bad(key, "missing")
-            return ()
-        if not isinstance(value, list) or (required and not value):
-            self.bad(key, "must be a non-empty list of text")
-            return ()
-        out: list[str] = []
-        for i, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
-                self.bad(
-                    f"{key}[{i}]", f"must be text (got {item!r}); put it in quotes if it is a number or contains ': '"
-                )
-                continue
-            if lower and item != item.lower():
-                self.bad(f"{key}[{i}]", f"must be lower-case: {item!r}")
-            out.append(" ".join(item.split()))
-        return tuple(out)
-
-    def points(self, key: str, source_ids: set[str], cited: set[str], *, required: bool = True) -> tuple[Point, ...]:
-        """A list of bullets: plain text, or `{text, sources: [ids]}`."""
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                self.bad(key, "missing")
-            return ()
-        if not isinstance(value, list) or (required and not value):
-            self.bad(key, "must be a non-empty list of points")
-            return ()
-        out: list[Point] = []
-        for i, item in enumerate(value):
-            where = f"{key}[{i}]"
-            if isinstance(item, str) and item.strip():
-                out.append(Point(" ".join(item.split())))
-                continue
-            if not isinstance(item, dict):
-                self.bad(where, "must be text or a mapping with `text` and `sources`")
-                continue
-            unknown = set(item) - {"text", "sources"}
-            if unknown:
-                self.bad(where, f"unknown key(s) {sorted(unknown)} (expected text, sources)")
-            text = item.get("text")
-            if not isinstance(text, str) or not text.strip():
-                self.bad(f"{where}.text", "missing or empty")
-                continue
-            ids = item.get("sources", [])
-            if not isinstance(ids, list) or not all(isinstance(s, str) for s in ids):
-                self.bad(f"{where}.sources", "must be a list of source ids")
-                ids = []
-            for sid in ids:
-                if sid not in source_ids:
-                    self.bad(f"{where}.sources", f"unknown source id {sid!r}")
-            cited.update(ids)
-            out.append(Point(" ".join(text.split()), tuple(ids)))
-        return tuple(out)
-
-    def sources(self) -> tuple[Source, ...]:
-        """The `sources` list: at least two, each with a DOI or an https URL."""
-        value = self.data.get("sources")
-        if value is None:
-            self.bad("sources", "missing")
-            return ()
-        if not isinstance(value, list):
-            self.bad("sources", "must be a list")
-            return ()
-        if len(value) < MIN_SOURCES:
-            self.bad("sources", f"needs at least {MIN_SOURCES} sources (has {len(value)})")
-        out: list[Source] = []
-        seen: set[str] = set()
-        for i, item in enumerate(value):
-            where = f"sources[{i}]"
-            if not isinstance(item, dict):
-                self.bad(where, "must be a mapping")
-                continue
-            ok = True
-            unknown = set(item) - set(_SOURCE_KEYS_REQUIRED) - set(_SOURCE_KEYS_OPTIONAL)
-            if unknown:
-                self.bad(where, f"unknown key(s) {sorted(unknown)}")
-            for key in _SOURCE_KEYS_REQUIRED:
-                val = item.get(key)
-                if val is None or (isinstance(val, str) and not val.strip()):
-                    self.bad(f"{where}.{key}", "missing")
-                    ok = False
-                elif key in ("year", "n"):
-                    if isinstance(val, bool) or not isinstance(val, int | str):
-                        self.bad(f"{where}.{key}", "must be a number or text")
-                        ok = False
-                    elif key == "year" and isinstance(val, int) and not 1900 <= val <= 2100:
-                        self.bad(f"{where}.year", f"implausible year {val}")
-                elif not isinstance(val, str):
-                    self.bad(f"{where}.{key}", "must be text")
-                    ok = False
-            doi = item.get("doi") or ""
-            url = item.get("url") or ""
-            if not doi and not url:
-                self.bad(where, "needs a doi or a url")
-                ok = False
-            if doi and (not isinstance(doi, str) or not _DOI_RE.match(doi)):
-                self.bad(f"{where}.doi", f"not a bare DOI like 10.1234/abc (got {doi!r})")
-                ok = False
-            if url and (not isinstance(url, str) or not url.startswith("https://") or " " in url):
-                self.bad(f"{where}.url", f"must be an https:// link (got {url!r})")
-                ok = False
-            sid = item.get("id")
-            if isinstance(sid, str):
-                if sid in seen:
-                    self.bad(f"{where}.id", f"duplicate source id {sid!r}")
-                seen.add(sid)
-            if not ok:
-                continue
-            note = item.get("note") or ""
-            out.append(
-                Source(
-                    id=str(sid),
-                    authors=" ".join(str(item["authors"]).split()),
-                    year=item["year"],
-                    title=" ".join(str(item["title"]).split()),
-                    journal=" ".join(str(item["journal"]).split()),
-                    design=" ".join(str(item["design"]).split()),
-                    n=item["n"],
-                    doi=str(doi),
-                    url=str(url),
-                    note=" ".join(str(note).split()),
-                )
-            )
-        return tuple(out)
-
-    def reviewed(self) -> date:
-        """The review date (YAML date or ISO text)."""
-        value = self.data.get("reviewed")
-        if isinstance(value, date):
-            return value
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
-        self.bad("reviewed", "missing or not a date like 2026-11-24" if value is None else f"not a date: {value!r}")
-        return date.min
-
-    def build(self) -> Topic | None:
-        """Validate every key; return the topic, or None if anything was wrong."""
-        before = len(self.problems.lines)
-        unknown = set(self.data) - set(_TOPIC_KEYS_REQUIRED) - set(_TOPIC_KEYS_OPTIONAL)
-        for key in sorted(unknown, key=str):
-            self.bad(str(key), "unknown key (typo?)")
-        slug = self.text("slug")
-        if slug and not _SLUG_RE.match(slug):
-            self.bad("slug", f"must be lower-case words joined by hyphens (got {slug!r})")
-        elif slug and slug != self.stem:
-            self.bad("slug", f"{slug!r} does not match the file name {self.stem!r}")
-        title = self.text("title", max_chars=120)
-        aliases = self.strings("aliases", lower=True)
-        keywords = self.strings("keywords", required=False, lower=True)
-        summary = self.text("summary", max_chars=SUMMARY_MAX_CHARS)
-        claims = self.strings("claims")
-        sources = self.sources()
-        ids = {s.id for s in sources}
-        cited: set[str] = set()
-        evidence = self.points("evidence", ids, cited)
-        context = self.points("context", ids, cited, required=False)
-        risks = self.points("risks", ids, cited)
-        bottom_line = self.text("bottom_line")
-        reviewed = self.reviewed()
-        mental_health = self.data.get("mental_health", False)
-        if not isinstance(mental_health, bool):
-            self.bad("mental_health", "must be true or false")
-            mental_health = False
-        for source in sources:
-            if source.id not in cited:
-                self.bad("sources", f"{source.id!r} is never cited by a point (remove it or cite it)")
-        if len(self.problems.lines) > before:
-            return None
-        return Topic(
-            slug=slug,
-            title=title,
-            aliases=aliases,
-            keywords=keywords,
-            summary=summary,
-            claims=claims,
-            evidence=evidence,
-            context=context,
-            risks=risks,
-            bottom_line=bottom_line,
-            reviewed=reviewed,
-            sources=sources,
-            mental_health=mental_health,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class _Index:
-    order: tuple[str, ...]
-    disclaimer: str
-    refusal: str
-    crisis_lines: tuple[CrisisLine, ...]
-
-
-def _read_index(data: Any, label: str, problems: _Problems) -> _Index | None:
-    """Validate `_index.yaml`."""
-    if not isinstance(data, dict):
-        problems.add(label, "file", "must be a mapping with order, disclaimer, sourcing_refusal, crisis_lines")
-        return None
-    before = len(problems.lines)
-    for key in sorted(set(data) - set(_INDEX_KEYS), key=str):
-        problems.add(label, str(key), "unknown key (typo?)")
-    order = data.get("order")
-    if not isinstance(order, list) or not order or not all(isinstance(s, str) for s in order):
-        problems.add(label, "order", "must be a non-empty list of topic slugs")
-        order = []
-    for slug in {s for s in order if order.count(s) > 1}:
-        problems.add(label, "order", f"{slug!r} is listed more than once")
-    texts: dict[str, str] = {}
-    for key in ("disclaimer", "sourcing_refusal"):
-        value = data.get(key)
-        if not isinstance(value, str) or not value.strip():
-            problems.add(label, key, "missing or empty")
-            value = ""
-        texts[key] = " ".join(value.split())
-    lines: list[CrisisLine] = []
-    raw_lines = data.get("crisis_lines")
-    if not isinstance(raw_lines, list) or not raw_lines:
-        problems.add(label, "crisis_lines", "must be a non-empty list")
-        raw_lines = []
-    for i, item in enumerate(raw_lines):
-        if not isinstance(item, dict) or any(
-            not isinstance(item.get(k), str) or not item[k].strip() for k in _CRISIS_KEYS
-        ):
-            problems.add(label, f"crisis_lines[{i}]", "needs region, name and contact as text")
-            continue
-        lines.append(CrisisLine(*(" ".join(item[k].split()) for k in _CRISIS_KEYS)))
-    if len(problems.lines) > before:
-        return None
-    return _Index(tuple(order), texts["disclaimer"], texts["sourcing_refusal"], tuple(lines))
-
-
-def default_content_dir() -> Path:
-    """The checkout's `responses/` when running from source, else the copy packaged in the wheel."""
-    package = Path(dosewise.__file__).resolve().parent
-    checkout = package.parents[1] / "responses"
-    if (checkout / TOPIC_DIR / INDEX_FILE).is_file():
-        return checkout
-    return package / "_responses"
-
-
-# --------------------------------------------------------------------------------------------------
 # Rendering to Reply
 
 
@@ -709,7 +109,7 @@ def _crisis_body(lines: Iterable[CrisisLine]) -> str:
     return "\n".join(f"- {line.region}: {line.name}, {line.contact}" for line in lines)
 
 
-def _topic_reply(topic: Topic, index: _Index) -> Reply:
+def _topic_reply(topic: Topic, index: ContentIndex) -> Reply:
     numbers = {s.id: i for i, s in enumerate(topic.sources, start=1)}
     sections = [
         Section("What people claim", "\n".join(f"- {c}" for c in topic.claims)),
@@ -766,7 +166,7 @@ class Content:
         self.disclaimer = disclaimer
         self.refusal_text = refusal
         self.crisis_lines = crisis_lines
-        index = _Index(tuple(t.slug for t in topics), disclaimer, refusal, crisis_lines)
+        index = ContentIndex(tuple(t.slug for t in topics), disclaimer, refusal, crisis_lines)
         self._by_slug = {t.slug: t for t in topics}
         self._choices = tuple(t.choice for t in topics)
         self._answers = {t.slug: _topic_reply(t, index) for t in topics}
@@ -807,48 +207,8 @@ class Content:
     @classmethod
     def load(cls, root: Path | None = None) -> Content:
         """Load and validate the whole tree; any problem raises `ContentError` listing all of them."""
-        root = Path(root) if root is not None else default_content_dir()
-        problems = _Problems()
-        folder = root / TOPIC_DIR
-        prefix = root.name
-        if not folder.is_dir():
-            raise ContentError([f"{prefix}/{TOPIC_DIR}: folder: not found (looked in {folder})"])
-        index_label = f"{prefix}/{TOPIC_DIR}/{INDEX_FILE}"
-        index_path = folder / INDEX_FILE
-        index: _Index | None = None
-        if index_path.is_file():
-            index = _read_index(_read_yaml(index_path, index_label, problems), index_label, problems)
-        else:
-            problems.add(index_label, "file", "missing")
-        topics: dict[str, Topic] = {}
-        files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith("_"))
-        for path in files:
-            label = f"{prefix}/{TOPIC_DIR}/{path.name}"
-            data = _read_yaml(path, label, problems)
-            if data is None and not any(line.startswith(label) for line in problems.lines):
-                problems.add(label, "file", "is empty")
-                continue
-            if data is None:
-                continue
-            if not isinstance(data, dict):
-                problems.add(label, "file", "must be a mapping of keys (slug, title, ...)")
-                continue
-            topic = _TopicReader(data, label, path.stem, problems).build()
-            if topic is not None:
-                topics[topic.slug] = topic
-        stems = {p.stem for p in files}
-        if index is not None:
-            for slug in index.order:
-                if slug not in stems:
-                    problems.add(index_label, "order", f"unknown topic {slug!r} (no {slug}.yaml)")
-            for stem in sorted(stems - set(index.order)):
-                problems.add(f"{prefix}/{TOPIC_DIR}/{stem}.yaml", "slug", f"not listed in {INDEX_FILE} order")
-        _check_alias_clashes(topics, prefix, problems)
-        if problems.lines:
-            raise ContentError(problems.lines)
-        assert index is not None  # no problems means the index was read
-        ordered = tuple(topics[slug] for slug in index.order)
-        return cls(ordered, index.disclaimer, index.refusal, index.crisis_lines)
+        topics, index = read_tree(root)
+        return cls(topics, index.disclaimer, index.refusal, index.crisis_lines)
 
     # -- look-ups ------------------------------------------------------------------------------------
 
@@ -868,7 +228,7 @@ class Content:
     def is_sourcing_request(self, text: str) -> bool:
         """True when the text asks where or how to buy, get, order or source a substance."""
         norm = normalize(text[:_MAX_QUESTION_CHARS])
-        return _is_sourcing(norm.split(), norm)
+        return is_sourcing(norm.split(), norm)
 
     # -- routing -------------------------------------------------------------------------------------
 
@@ -913,7 +273,7 @@ class Content:
                 scores[slug] = scores.get(slug, 0.0) + weight
         tokens = norm.split()
         # A legal qualifier about a place is a legal-status question however the rest is worded.
-        if _LEGAL_TOPIC in self._by_slug and _legal_about_place(tokens, norm):
+        if _LEGAL_TOPIC in self._by_slug and legal_about_place(tokens, norm):
             scores[_LEGAL_TOPIC] = scores.get(_LEGAL_TOPIC, 0.0) + _W_KEYWORD
         # Weighted like an alias phrase: the substance named in between is a stopword and would not vote.
         if _DOSING_TOPIC in self._by_slug and _DOSING_RE.search(norm):
@@ -1003,22 +363,7 @@ class Content:
         if _CRISIS_RE.search(norm) and _CRISIS_TOPIC in self._answers:
             return self._answers[_CRISIS_TOPIC]
         tokens = norm.split()
-        if _is_sourcing(tokens, norm):
+        if is_sourcing(tokens, norm):
             return self._refusal_reply
         slug = self._route_normalized(norm)
         return self._answers[slug] if slug else self._no_match_reply
-
-
-def _check_alias_clashes(topics: Mapping[str, Topic], prefix: str, problems: _Problems) -> None:
-    """An alias or title may lead to one topic only."""
-    owner: dict[str, str] = {}
-    for topic in topics.values():
-        for i, name in enumerate((topic.slug, topic.title, *topic.aliases)):
-            key = normalize(name)
-            other = owner.get(key)
-            if other is not None and other != topic.slug:
-                where = "aliases" if i >= 2 else "title"
-                problems.add(
-                    f"{prefix}/{TOPIC_DIR}/{topic.slug}.yaml", where, f"{name!r} is already used by topic {other!r}"
-                )
-            owner.setdefault(key, topic.slug)

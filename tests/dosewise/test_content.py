@@ -10,8 +10,10 @@ import pytest
 import yaml
 
 import dosewise
-from dosewise.content import SUMMARY_MAX_CHARS, Content, default_content_dir, normalize
+from dosewise.content import Content
+from dosewise.content_loader import SUMMARY_MAX_CHARS, default_content_dir
 from dosewise.models import Reply, ReplyKind
+from dosewise.question_intent import normalize
 
 REPO = Path(__file__).resolve().parents[2]
 RESPONSES = REPO / "responses"
