@@ -29,6 +29,11 @@ _DIMINISH = 0.5
 _CATEGORY_ORDER = (Category.OFFER, Category.REQUEST, Category.REFERRAL, Category.LOGISTICS)
 # Bound on the cache of unflagged verdicts by matched rule set (ordinary chat repeats a few sets).
 _QUICK_CACHE = 8192
+# A turn in the sentence: what follows is read without the dampeners before it. English "but" needs no
+# comma; the other languages' words do, as several also mean something else ("maar" is also "just").
+_CONTRAST = re.compile(
+    r"(?i)\bbut\b|,\s*(?:however|though|yet|aber|doch|pero|sin\s+embargo|mais|maar|ale|jednak|mas|por[eé]m)\b"
+)
 # Broken UTF-16 halves: RE2 cannot encode them, so they are screened as U+FFFD.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # Sentence ends: punctuation followed by a space, a line break, a semicolon. A window-scope dampener
@@ -106,6 +111,7 @@ class Detector:
         self._ascii_window_damp = frozenset(
             i for i, (rule, _) in enumerate(ascii_group.entries) if rule and rule.weight < 0 and rule.scope == "window"
         )
+        self._ascii_damp = frozenset(i for i, (rule, _) in enumerate(ascii_group.entries) if rule and rule.weight < 0)
         self._quick: dict[tuple[int, ...], Verdict | None] = {}
         self._short = 2 * pack.window  # a message this long is one window
         self._scores: dict[tuple[tuple[str, ...], bool], tuple[float, Category | None]] = {}
@@ -181,9 +187,10 @@ class Detector:
             return self._verdict(text, 0.0, None, [], explain)
         short = len(text) <= self._short
         known: tuple[float, Category | None] | None = None
-        split = any(r.weight < 0 and r.scope == "window" for r, _ in matched.values()) and bool(
-            _SENTENCE_END.search(text, 0, len(text) - 1)
-        )
+        split = (
+            any(r.weight < 0 and r.scope == "window" for r, _ in matched.values())
+            and bool(_SENTENCE_END.search(text, 0, len(text) - 1))
+        ) or (any(r.weight < 0 for r, _ in matched.values()) and bool(_CONTRAST.search(text)))
         if short and self._allow is None and not split:
             # Fast path: a short message is one window, so its score needs no spans at all.
             known = self._evaluate([rule for rule, _ in matched.values()])
@@ -205,6 +212,8 @@ class Detector:
         """
         if not self._ascii_window_damp.isdisjoint(key) and _SENTENCE_END.search(text, 0, len(text) - 1):
             return None  # a dampener weighs only on its own sentence: score the sentences
+        if not self._ascii_damp.isdisjoint(key) and _CONTRAST.search(text):
+            return None  # "…, but …": the clause after the turn is read without the dampeners before it
         verdict = self._quick.get(key, _UNKNOWN)
         if verdict is not _UNKNOWN:
             return verdict
@@ -335,8 +344,9 @@ class Detector:
         window = self.pack.window
         global_damp = [h for h in hits if h.rule.scope == "message"]
         sentence_of = self._sentences(hits, text)
+        turns = self._turns(hits, text)
         if len(text) <= 2 * window:
-            best = self._best_reading(hits, hits, global_damp, sentence_of)
+            best = self._best_reading(hits, hits, global_damp, sentence_of, turns)
             return best
         starts = [h.start for h in hits]
         best = (0.0, None, [])
@@ -346,7 +356,7 @@ class Detector:
                 continue
             last_anchor = h.start
             local = hits[bisect_left(starts, h.start - window) : bisect_right(starts, h.start + window)]
-            found = self._best_reading([h], local, global_damp, sentence_of)
+            found = self._best_reading([h], local, global_damp, sentence_of, turns)
             if found[0] > best[0] or not best[2]:
                 best = found
         return best
@@ -362,11 +372,37 @@ class Detector:
             return None
         return {h.start: bisect_right(ends, h.start) for h in hits}
 
+    def _turns(self, hits: list[_Hit], text: str) -> list[int]:
+        """Where the text turns ("…, but …", "…, aber …") after a dampener; empty when nothing can turn."""
+        damp = [h.start for h in hits if h.rule.weight < 0]
+        if not damp:
+            return []
+        first = min(damp)
+        return [m.end() for m in _CONTRAST.finditer(text, first)]
+
     def _best_reading(
-        self, anchors: list[_Hit], local: list[_Hit], global_damp: list[_Hit], sentence_of: dict[int, int] | None
+        self,
+        anchors: list[_Hit],
+        local: list[_Hit],
+        global_damp: list[_Hit],
+        sentence_of: dict[int, int] | None,
+        turns: Sequence[int] = (),
     ) -> tuple[float, Category | None, list[_Hit]]:
-        """The best score of `local` read whole, or (with sentences) by the anchors' sentence and neighbours."""
+        """The best score of `local` read whole, by the anchors' sentence and neighbours, or after a turn.
+
+        "I don't sell, but my cousin does, I can pass on his number": what follows a "but" is read without
+        the dampeners before it, so a refusal, a warning or a legal option does not cover an ask after it.
+        A dampener after the turn still counts, and an ask before it gains nothing.
+        """
         groups: list[list[_Hit]] = [local]
+        global_by_group: list[list[_Hit]] = [global_damp]
+        for a in anchors:
+            if a.rule.weight <= 0:
+                continue
+            turn = max((t for t in turns if t <= a.start), default=None)
+            if turn is not None:
+                groups.append([x for x in local if x.start >= turn])
+                global_by_group.append([g for g in global_damp if g.start >= turn])
         if sentence_of is not None:
             seen: set[tuple[int, int]] = set()
             for a in anchors:
@@ -377,9 +413,10 @@ class Detector:
                     if (lo, hi) not in seen:
                         seen.add((lo, hi))
                         groups.append([x for x in local if lo <= sentence_of[x.start] <= hi])
+                        global_by_group.append(global_damp)
         best: tuple[float, Category | None, list[_Hit]] = (0.0, None, [])
-        for group in groups:
-            chosen = group + [g for g in global_damp if g not in group]
+        for group, damp in zip(groups, global_by_group, strict=True):
+            chosen = group + [g for g in damp if g not in group]
             score, category = self._evaluate(list({x.rule.id: x.rule for x in chosen}.values()))
             if score > best[0] or not best[2]:
                 best = (score, category, sorted(chosen, key=lambda x: (x.start, x.end)))

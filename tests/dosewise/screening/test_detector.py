@@ -188,6 +188,10 @@ SOURCING = [
     ("c a l l   0 7 7 0 0   9 0 0 4 5 6   f o r   t a b s", None),
     ("she writes her tg name backwards so the filter can't find it: xpsmoorhs", None),
     ("got proper crystal K in, 2 zone delivery tonight", None),
+    # 5. an ask after a turn ("…, but …") is read without the refusal or warning before it
+    ("I don't sell, but my cousin does, I can pass on his number", None),
+    ("nunca compro a desconocidos, pero si necesitas setas escríbeme por privado", None),
+    ("ich verkaufe nichts, aber mein kumpel hat noch pilze, schreib mir", None),
 ]
 
 # Messages that must not be flagged: hard negatives, including every false positive fixed.
@@ -306,6 +310,10 @@ ORDINARY = [
     "call 555 0199 for the dentist appointment, they're great",
     "text 07700 900123 for details about the choir",
     "dm me for details about the sunday integration circle",
+    # a turn does not rescue an ask made before it, nor drop a dampener after it
+    "I was offered shrooms but I said no",
+    "someone DMed me offering caps but I blocked and reported them",
+    "I don't sell anything but I do make pottery, dm me for commissions",
 ]
 
 
