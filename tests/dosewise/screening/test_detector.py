@@ -24,6 +24,9 @@ OWN4_SET = DATA / "screening_own4.jsonl"
 # Own cases of the fifth pass, one small family per mechanism (positives and look-alike negatives in several
 # languages), written fresh after a blind set named the missing mechanisms; every one must be judged right.
 OWN5_SET = DATA / "screening_own5.jsonl"
+# Own cases of the sixth pass: indirect phrasing (implied asks, code words, third-person referrals, hand-overs
+# without a drug word, gifts of "extra"), each mechanism with look-alike negatives; every one must be judged right.
+OWN6_SET = DATA / "screening_own6.jsonl"
 
 # Messages that must be flagged: one per intent, evasion style and language, and every false
 # negative fixed while tuning the pack.
@@ -433,6 +436,15 @@ def test_own_cases_of_the_fifth_pass(detector: Detector) -> None:
     wrong = [
         (item["id"], item["label"], item["text"])
         for item in _load(OWN5_SET)
+        if detector.screen(item["text"]).flagged != (item["label"] == "sourcing")
+    ]
+    assert not wrong, wrong
+
+
+def test_own_cases_of_the_sixth_pass(detector: Detector) -> None:
+    wrong = [
+        (item["id"], item["label"], item["text"])
+        for item in _load(OWN6_SET)
         if detector.screen(item["text"]).flagged != (item["label"] == "sourcing")
     ]
     assert not wrong, wrong
