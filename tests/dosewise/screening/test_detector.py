@@ -18,6 +18,8 @@ TUNE_SET = DATA / "screening_tune.jsonl"
 HOLDOUT_SET = DATA / "screening_holdout1.jsonl"
 # A fourth, independently written set (meet-ups, marketplace jargon, reversed text, quoted vendor DMs), a regression.
 HOLDOUT2_SET = DATA / "screening_holdout2.jsonl"
+# A fifth, independently written set (asks buried in long posts, regional slang, market jargon, 7 languages).
+HOLDOUT3_SET = DATA / "screening_holdout3.jsonl"
 # Own cases of the fourth pass, written per mechanism in the hidden set's styles (long posts, regional slang,
 # seven languages, spam posing as harm reduction, hard negatives); every one must be judged right.
 OWN4_SET = DATA / "screening_own4.jsonl"
@@ -402,7 +404,9 @@ def _load(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.mark.parametrize(
-    "path", [DEV_SET, TUNE_SET, HOLDOUT_SET, HOLDOUT2_SET], ids=["dev", "tune", "holdout1", "holdout2"]
+    "path",
+    [DEV_SET, TUNE_SET, HOLDOUT_SET, HOLDOUT2_SET, HOLDOUT3_SET],
+    ids=["dev", "tune", "holdout1", "holdout2", "holdout3"],
 )
 def test_labelled_set_quality(detector: Detector, path: Path) -> None:
     """The thresholds of the issue, with the definitions of the shared score.py."""
