@@ -34,6 +34,14 @@ _QUICK_CACHE = 8192
 _CONTRAST = re.compile(
     r"(?i)\bbut\b|,\s*(?:however|though|yet|aber|doch|pero|sin\s+embargo|mais|maar|ale|jednak|mas|por[eé]m)\b"
 )
+# A negation right before a negatable dampener's match ("not the lion's mane stuff", "isn't a scam", "nicht die
+# aus dem Reformhaus") cancels it: the writer sets the benign thing apart from what they are after. The gate is
+# searched first; only a message that has one of these words and a negatable dampener takes the span path.
+_NEGATION_GATE = re.compile(r"(?i)\b(?:not|isn\W?t|aren\W?t|wasn\W?t|nicht|niet|nao|não|nie)\b")
+_NEGATED = re.compile(
+    r"(?i)\b(?:not|isn\W?t|aren\W?t|wasn\W?t|nicht|niet|nao|não|nie)\s+(?:(?:just|only|even|really|exactly|simply|"
+    r"the|a|an|that|this|those|these|some|any|your|nur|die|der|das|den|het|de|o|a|os|as|um|uma)\s+){0,2}$"
+)
 # Broken UTF-16 halves: RE2 cannot encode them, so they are screened as U+FFFD.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # Sentence ends: punctuation followed by a space, a line break, a semicolon. A window-scope dampener
@@ -112,6 +120,15 @@ class Detector:
             i for i, (rule, _) in enumerate(ascii_group.entries) if rule and rule.weight < 0 and rule.scope == "window"
         )
         self._ascii_damp = frozenset(i for i, (rule, _) in enumerate(ascii_group.entries) if rule and rule.weight < 0)
+        self._ascii_negatable = frozenset(
+            i for i, (rule, _) in enumerate(ascii_group.entries) if rule and rule.negatable
+        )
+        self._ascii_nested = frozenset(
+            i for i, (rule, _) in enumerate(ascii_group.entries) if rule and rule.negatable and rule.scope == "window"
+        )
+        self._ascii_substance = frozenset(
+            i for i, (rule, _) in enumerate(ascii_group.entries) if rule and rule.signal == "substance"
+        )
         self._quick: dict[tuple[int, ...], Verdict | None] = {}
         self._short = 2 * pack.window  # a message this long is one window
         self._scores: dict[tuple[tuple[str, ...], bool], tuple[float, Category | None]] = {}
@@ -187,16 +204,26 @@ class Detector:
             return self._verdict(text, 0.0, None, [], explain)
         short = len(text) <= self._short
         known: tuple[float, Category | None] | None = None
+        negated = (any(rule.negatable for rule, _ in matched.values()) and bool(_NEGATION_GATE.search(text))) or (
+            any(rule.negatable and rule.scope == "window" for rule, _ in matched.values())
+            and any(rule.signal == "substance" for rule, _ in matched.values())
+        )
         split = (
-            any(r.weight < 0 and r.scope == "window" for r, _ in matched.values())
-            and bool(_SENTENCE_END.search(text, 0, len(text) - 1))
-        ) or (any(r.weight < 0 for r, _ in matched.values()) and bool(_CONTRAST.search(text)))
+            negated
+            or (
+                any(r.weight < 0 and r.scope == "window" for r, _ in matched.values())
+                and bool(_SENTENCE_END.search(text, 0, len(text) - 1))
+            )
+            or (any(r.weight < 0 for r, _ in matched.values()) and bool(_CONTRAST.search(text)))
+        )
         if short and self._allow is None and not split:
             # Fast path: a short message is one window, so its score needs no spans at all.
             known = self._evaluate([rule for rule, _ in matched.values()])
             if round(known[0], 3) < self.flag_threshold and not explain:
                 return Verdict(flagged=False, score=round(known[0], 3))
         hits = self._hits(views, matched)
+        if negated:
+            hits = self._drop_negated(hits, text)
         if known is not None and len({h.rule.id for h in hits}) == len(matched):
             # Every rule that fired has a span: the window is the same rule set, already scored.
             score, category, chosen = known[0], known[1], hits
@@ -214,6 +241,11 @@ class Detector:
             return None  # a dampener weighs only on its own sentence: score the sentences
         if not self._ascii_damp.isdisjoint(key) and _CONTRAST.search(text):
             return None  # "…, but …": the clause after the turn is read without the dampeners before it
+        if not self._ascii_negatable.isdisjoint(key) and (
+            _NEGATION_GATE.search(text)
+            or (not self._ascii_nested.isdisjoint(key) and not self._ascii_substance.isdisjoint(key))
+        ):
+            return None  # "not the lion's mane stuff", "spicy lion's mane": such a dampener may drop, by its span
         verdict = self._quick.get(key, _UNKNOWN)
         if verdict is not _UNKNOWN:
             return verdict
@@ -312,6 +344,24 @@ class Detector:
             hits = self._drop_allowlisted(views, hits)
         hits.sort(key=_HIT_ORDER)
         return hits
+
+    @staticmethod
+    def _drop_negated(hits: list[_Hit], text: str) -> list[_Hit]:
+        """Hits without the negatable dampeners that follow a negation or sit inside a substance's match.
+
+        "not the lion's mane stuff" sets the legal product apart from what is asked for, and "spicy lion's mane"
+        is a code name that merely contains one.
+        """
+        names = [(h.start, h.end) for h in hits if h.rule.signal == "substance"]
+        return [
+            h
+            for h in hits
+            if not h.rule.negatable
+            or not (
+                _NEGATED.search(text, max(0, h.start - 40), h.start)
+                or any(s <= h.start and h.end <= e and (s, e) != (h.start, h.end) for s, e in names)
+            )
+        ]
 
     def _short_regex(self, rule: Rule, view: str) -> re.Pattern[str] | None:
         """The rule's pattern for `view` compiled by Python `re` (None if `re` cannot read it)."""

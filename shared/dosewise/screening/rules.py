@@ -12,6 +12,7 @@ rules:
     views: [skeleton, squeezed]  # optional; see dosewise.screening.normalize
     category: offer              # optional; defaults from the signal
     scope: window                # optional; "message" makes a dampener cover the whole message
+    negatable: false             # optional, dampeners only: "not the lion's mane stuff" does not dampen
     languages: [en]              # optional, documentation only
     comment: why this rule exists
     patterns: ['\\bselling\\b']  # RE2 syntax, lowercase, no accents (views are folded)
@@ -60,7 +61,7 @@ DEFAULT_VIEWS = ("skeleton", "squeezed")
 # Views whose text has had runs of letters cut: their patterns are squeezed the same way.
 _SQUEEZED_VIEWS = frozenset(("squeezed", "deleet"))
 _RULE_KEYS = frozenset(
-    ("id", "signal", "weight", "views", "category", "scope", "languages", "comment", "patterns", "pattern")
+    ("id", "signal", "weight", "views", "category", "scope", "negatable", "languages", "comment", "patterns", "pattern")
 )
 
 
@@ -79,6 +80,8 @@ class Rule:
     regex_by_view: Mapping[str, Any]
     # Shipped with Dosewise (tested): only such rules may also run on a backtracking engine (`re`).
     builtin: bool = False
+    # A dampener whose match right after a negation ("not the lion's mane stuff", "isn't a scam") is dropped.
+    negatable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +253,9 @@ def _rule(
     scope = raw.get("scope", "window")
     if scope not in ("window", "message"):
         raise _fail(path, rule_id, "'scope' must be 'window' or 'message'")
+    negatable = raw.get("negatable", False)
+    if not isinstance(negatable, bool) or (negatable and weight >= 0):
+        raise _fail(path, rule_id, "'negatable' must be true or false, and only a dampener can be negatable")
     source = "|".join(f"(?:{_expand(path, rule_id, p, terms or {})})" for p in patterns)
     sources: dict[str, str] = {}
     regexes: dict[str, Any] = {}
@@ -271,6 +277,7 @@ def _rule(
         sources_by_view=sources,
         regex_by_view=regexes,
         builtin=builtin,
+        negatable=negatable,
     )
 
 

@@ -37,6 +37,8 @@ def _pack(tmp_path: Path, body: str) -> Path:
         ("rules:\n  - {id: x.sig, signal: vibes, weight: 0.2, patterns: ['a']}\n", "unknown signal"),
         ("rules:\n  - {id: offer.selling, signal: substance, weight: 0.2, patterns: ['a']}\n", "duplicate"),
         ("rules:\n  - {id: x.lookaround, signal: substance, weight: 0.2, patterns: ['(?=a)b']}\n", "bad pattern"),
+        ("rules:\n  - {id: x.neg, signal: substance, weight: 0.2, negatable: true, patterns: ['a']}\n", "negatable"),
+        ("rules:\n  - {id: x.negv, signal: dampener, weight: -0.2, negatable: 1, patterns: ['a']}\n", "negatable"),
     ],
 )
 def test_bad_pack_names_file_and_rule(tmp_path: Path, body: str, problem: str) -> None:
